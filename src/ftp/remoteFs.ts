@@ -1,0 +1,32 @@
+/**
+ * The narrow view of a remote file tree that NAS-side logic (rotation, lock,
+ * verify, manifest) works through. The FTP session implements it over
+ * basic-ftp; tests also implement it in memory for property tests. Paths are
+ * absolute POSIX paths on the server.
+ */
+
+export interface RemoteEntry {
+  name: string;
+  type: 'file' | 'dir';
+  /** Bytes; 0 for directories. */
+  size: number;
+}
+
+export interface RemoteFs {
+  /** Entries of a directory (no `.`/`..`); `undefined` when it does not exist. */
+  list(dir: string): Promise<RemoteEntry[] | undefined>;
+  /** Size of a file; `undefined` when it does not exist. */
+  size(path: string): Promise<number | undefined>;
+  /** Create a directory and its parents; no error when it exists. */
+  mkdirp(dir: string): Promise<void>;
+  /** Rename a file or directory; fails when `to` is a non-empty directory. */
+  rename(from: string, to: string): Promise<void>;
+  /** Remove a directory recursively; no error when it does not exist. */
+  removeDir(dir: string): Promise<void>;
+  /** Remove a file; no error when it does not exist. */
+  removeFile(path: string): Promise<void>;
+  /** Read a small file (manifest, lock, journal) as UTF-8; `undefined` when missing. */
+  readText(path: string): Promise<string | undefined>;
+  /** Write a small file as UTF-8, replacing it. */
+  writeText(path: string, text: string): Promise<void>;
+}
