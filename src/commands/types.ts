@@ -1,0 +1,59 @@
+/**
+ * The seam between the yargs shell (src/cli.ts) and the command implementations.
+ * cli.ts parses argv into these option objects, owns the AbortControllers and
+ * the logger, calls the command and turns its returned number into the exit
+ * status. Commands never read argv, never call process.exit.
+ */
+import type { Logger } from '../log.js';
+
+export interface GlobalOptions {
+  /** `-c FILE`; otherwise PVE_FTP_BACKUP_CONFIG, then the search path of DESIGN.md. */
+  config?: string;
+  /** `--json`: one JSON document on stdout, logs stay on stderr. */
+  json: boolean;
+}
+
+export interface RunOptions extends GlobalOptions {
+  node: string[];
+  vmid: number[];
+  guests?: 'running' | 'stopped' | 'all';
+  dryRun: boolean;
+  noRotate: boolean;
+  breakLock: boolean;
+}
+
+export interface ListOptions extends GlobalOptions {
+  node: string[];
+}
+
+export interface GenerationsOptions extends GlobalOptions {
+  node: string[];
+}
+
+export interface HookOptions {
+  config?: string;
+  /** `--config --node NAME`: print that node's hook.conf instead of the script. */
+  printConfig: boolean;
+  node?: string;
+}
+
+export interface DemoOptions {
+  json: boolean;
+}
+
+export interface CommandContext {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** First SIGINT/SIGTERM: start nothing new, let running vzdump tasks finish. */
+  signal: AbortSignal;
+  /** Second SIGINT/SIGTERM: stop running vzdump tasks through the API. */
+  forceSignal: AbortSignal;
+  logger: Logger;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Whether stderr is a TTY (live progress lines, colour). */
+  isTty: boolean;
+}
+
+/** A command returns its exit code (see ExitCode in src/errors.ts). */
+export type Command<O> = (options: O, ctx: CommandContext) => Promise<number>;
