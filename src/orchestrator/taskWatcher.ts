@@ -1,0 +1,168 @@
+/**
+ * Follows one PVE task (vzdump, imgdel) until it ends, with one API request per
+ * tick: normally a log page (which also shows progress and, through its final
+ * `TASK …` line, the end), every few ticks a status poll instead (a worker
+ * killed hard writes no final line). That keeps us at <= 1 request/s per
+ * running task while detecting the end within about one tick.
+ */
+import type { Logger } from '../log.js';
+import type { PveClient } from '../pveApi/index.js';
+import { sleep as defaultSleep } from './sleep.js';
+
+/** The part of the API client the watcher needs (tests pass a fake). */
+export type TaskApi = Pick<PveClient, 'taskStatus' | 'taskLog' | 'stopTask'>;
+
+export interface WatchTaskOptions {
+  node: string;
+  upid: string;
+  logger: Logger;
+  /** Abandon watching (the task keeps running on the node): rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** When aborted: ask PVE to stop the task (once), then keep following it until it ends. */
+  stopSignal?: AbortSignal;
+  /** Progress lines (`NN%`, `transferred`, `archive file size`) as they appear. */
+  onProgress?: (line: string) => void;
+  /** Delay before the first poll; tasks often fail at once (bad storage, locked guest). */
+  firstPollMs?: number;
+  /** Tick length: one API request per tick. */
+  intervalMs?: number;
+  /** Every `statusEvery`-th tick polls the status instead of the log. */
+  statusEvery?: number;
+  /** Lines per log request (explicit: `limit=0` means 50 before PVE 7.3). */
+  logPageLimit?: number;
+  /** Give up after this many consecutive failed requests (the client already retried each). */
+  maxConsecutiveErrors?: number;
+  /** Lines kept in memory; older lines beyond it are dropped except ERROR/WARN ones. */
+  maxKeptLines?: number;
+  sleep?: typeof defaultSleep;
+}
+
+export interface WatchTaskResult {
+  exitstatus: string;
+  /** Task log lines (text only), in order; possibly thinned to the ERROR/WARN lines when very long. */
+  lines: string[];
+  /** API requests made while watching. */
+  requests: number;
+  /** Whether a stop was requested through the API. */
+  stopRequested: boolean;
+}
+
+const PROGRESS = /(\b\d{1,3}(\.\d+)?%|\btransferred\b|archive file size)/i;
+const END_LINE = /^TASK (OK|WARNINGS|ERROR)/;
+/** What PVE's log reader answers instead of lines for an empty or unreadable file. */
+const PLACEHOLDER = /^(no content|unable to open file\b)/;
+
+/** Whether a task log line is worth surfacing as progress. */
+export function isProgressLine(line: string): boolean {
+  return PROGRESS.test(line);
+}
+
+/** Follow the task until PVE reports it stopped; returns its exit status and log. */
+export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<WatchTaskResult> {
+  const sleep = o.sleep ?? defaultSleep;
+  const interval = o.intervalMs ?? 1000;
+  const statusEvery = Math.max(1, o.statusEvery ?? 5);
+  const limit = Math.max(1, o.logPageLimit ?? 500);
+  const maxErrors = o.maxConsecutiveErrors ?? 60;
+  const maxKept = o.maxKeptLines ?? 5000;
+  const wake = o.stopSignal ? [o.stopSignal] : [];
+
+  const lines: string[] = [];
+  let start = 0;
+  let requests = 0;
+  let tick = 0;
+  let errors = 0;
+  let sawEnd = false;
+  let stopRequested = false;
+  let confirmations = 0;
+
+  const keep = (text: string) => {
+    lines.push(text);
+    if (lines.length > maxKept) {
+      // Thin the middle: the reason of a failure is in ERROR/WARN lines.
+      const head = lines.splice(0, lines.length - Math.floor(maxKept / 2));
+      lines.unshift(...head.filter((l) => /^(ERROR|WARN)/.test(l)).slice(-Math.floor(maxKept / 4)));
+    }
+  };
+
+  /** Fetch one log page; returns how many new lines arrived. */
+  const readLog = async (): Promise<number> => {
+    requests++;
+    const page = await api.taskLog(o.node, o.upid, start, limit, o.signal);
+    let fresh = 0;
+    for (const { n, t } of page.lines) {
+      if (n <= start) continue;
+      // An empty log reads as one placeholder line numbered 1: do not consume it,
+      // or the real first line would be skipped later.
+      if (n === 1 && page.lines.length === 1 && PLACEHOLDER.test(t)) break;
+      start = n;
+      fresh++;
+      keep(t);
+      if (END_LINE.test(t)) sawEnd = true;
+      if (o.onProgress && isProgressLine(t)) o.onProgress(t);
+    }
+    return fresh;
+  };
+
+  await sleep(o.firstPollMs ?? 100, o.signal, wake);
+  for (;;) {
+    if (o.stopSignal?.aborted && !stopRequested) {
+      stopRequested = true;
+      try {
+        requests++;
+        await api.stopTask(o.node, o.upid, o.signal);
+        o.logger.warn('stop requested for running task', { node: o.node, upid: o.upid });
+      } catch (error) {
+        o.logger.warn('could not stop task', { node: o.node, upid: o.upid, error: msg(error) });
+      }
+    }
+    tick++;
+    try {
+      if (sawEnd || tick % statusEvery === 0) {
+        requests++;
+        const status = await api.taskStatus(o.node, o.upid, o.signal);
+        if (status.status === 'stopped') {
+          // Drain what is left of the log (bounded: a finished log does not grow).
+          for (let page = 0; page < 50; page++) {
+            if ((await readLog()) < limit) break;
+          }
+          return {
+            exitstatus: status.exitstatus ?? 'unexpected status',
+            lines,
+            requests,
+            stopRequested,
+          };
+        }
+        // The final line is written just before the worker exits: look again
+        // soon, a few times, then at the normal pace.
+        if (sawEnd) {
+          errors = 0;
+          confirmations++;
+          await sleep(confirmations <= 5 ? Math.min(200, interval) : interval, o.signal);
+          continue;
+        }
+      } else {
+        await readLog();
+        errors = 0;
+        // The end line is there: confirm with a status poll right away.
+        if (sawEnd) continue;
+      }
+      errors = 0;
+    } catch (error) {
+      if (o.signal?.aborted) throw o.signal.reason;
+      errors++;
+      o.logger.warn('task poll failed', { node: o.node, upid: o.upid, error: msg(error), errors });
+      if (errors >= maxErrors) {
+        throw new Error(
+          `lost track of task ${o.upid} on node ${o.node} after ${errors} failed polls: ${msg(error)}`,
+          { cause: error },
+        );
+      }
+    }
+    await sleep(interval, o.signal, stopRequested ? [] : wake);
+  }
+}
+
+function msg(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,209 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log.js';
+import { isProgressLine, type TaskApi, watchTask } from '../../../src/orchestrator/taskWatcher.js';
+
+/** A task on a virtual clock: lines appear at given times, the status flips at `endAt`. */
+function fakeTask(o: {
+  lines: { at: number; t: string }[];
+  endAt: number;
+  exitstatus: string;
+  /** Write no final TASK line (worker killed hard). */
+  noEndLine?: boolean;
+  failFirst?: number;
+}) {
+  const clock = { now: 0 };
+  const calls: { at: number; what: string; start?: number; limit?: number }[] = [];
+  let failures = o.failFirst ?? 0;
+  let stopAt: number | undefined;
+  const end = () => (stopAt !== undefined ? Math.min(stopAt, o.endAt) : o.endAt);
+  const visible = () => {
+    const all = o.lines.filter((l) => l.at <= clock.now).map((l) => l.t);
+    if (clock.now >= end() && !o.noEndLine) {
+      all.push(stopAt !== undefined ? 'TASK ERROR: interrupted by signal' : `TASK ${o.exitstatus}`);
+    }
+    return all;
+  };
+  const api: TaskApi = {
+    async taskStatus(_node, upid) {
+      calls.push({ at: clock.now, what: 'status' });
+      if (failures > 0) {
+        failures--;
+        throw new Error('503 busy');
+      }
+      return clock.now >= end()
+        ? {
+            upid,
+            status: 'stopped',
+            exitstatus: stopAt !== undefined ? 'interrupted by signal' : o.exitstatus,
+          }
+        : { upid, status: 'running' };
+    },
+    async taskLog(_node, _upid, start, limit) {
+      calls.push({ at: clock.now, what: 'log', start, limit });
+      if (failures > 0) {
+        failures--;
+        throw new Error('503 busy');
+      }
+      const all = visible();
+      if (all.length === 0) return { lines: [{ n: 1, t: 'no content' }], total: 1 };
+      const lines = all.slice(start, start + limit).map((t, i) => ({ n: start + i + 1, t }));
+      return { lines, total: all.length };
+    },
+    async stopTask() {
+      calls.push({ at: clock.now, what: 'stop' });
+      stopAt = clock.now;
+    },
+  };
+  const sleep = async (ms: number, signal?: AbortSignal, wake: AbortSignal[] = []) => {
+    if (signal?.aborted) throw signal.reason;
+    if (wake.some((w) => w.aborted)) return;
+    clock.now += ms;
+  };
+  return { api, calls, clock, sleep };
+}
+
+const logger = silentLogger();
+
+describe('watchTask', () => {
+  it('follows a task to its end, reads every line once, and reports the exit status', async () => {
+    const lines = Array.from({ length: 12 }, (_, i) => ({ at: i * 700, t: `INFO: line ${i}` }));
+    const f = fakeTask({ lines, endAt: 9000, exitstatus: 'OK' });
+    const result = await watchTask(f.api, {
+      node: 'pve1',
+      upid: 'UPID:x',
+      logger,
+      sleep: f.sleep,
+      logPageLimit: 5,
+    });
+    expect(result.exitstatus).toBe('OK');
+    expect(result.lines).toEqual([...lines.map((l) => l.t), 'TASK OK']);
+    // Pages continue where the last one ended and always carry an explicit limit.
+    for (const c of f.calls.filter((c) => c.what === 'log')) expect(c.limit).toBe(5);
+  });
+
+  it('detects the end within about one tick and makes at most one request per second', async () => {
+    const f = fakeTask({
+      lines: [{ at: 0, t: 'INFO: starting' }],
+      endAt: 20_350,
+      exitstatus: 'OK',
+    });
+    await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep });
+    const detected = f.calls.find((c) => c.what === 'status' && c.at >= 20_350);
+    expect(detected).toBeDefined();
+    expect((detected?.at ?? 0) - 20_350).toBeLessThanOrEqual(1000);
+    // Before the end: no two requests within the same second window, except the end confirmation.
+    const before = f.calls.filter((c) => c.at < 20_350);
+    const perSecond = new Map<number, number>();
+    for (const c of before)
+      perSecond.set(Math.floor(c.at / 1000), (perSecond.get(Math.floor(c.at / 1000)) ?? 0) + 1);
+    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(1);
+  });
+
+  it('does not lose the first line after an empty log ("no content")', async () => {
+    const f = fakeTask({ lines: [{ at: 2500, t: 'INFO: first' }], endAt: 4000, exitstatus: 'OK' });
+    const result = await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep });
+    expect(result.lines[0]).toBe('INFO: first');
+    expect(result.lines).not.toContain('no content');
+  });
+
+  it('notices a task killed hard (no final line) through the periodic status poll', async () => {
+    const f = fakeTask({
+      lines: [],
+      endAt: 3000,
+      exitstatus: 'unexpected status',
+      noEndLine: true,
+    });
+    const result = await watchTask(f.api, {
+      node: 'n',
+      upid: 'u',
+      logger,
+      sleep: f.sleep,
+      statusEvery: 3,
+    });
+    expect(result.exitstatus).toBe('unexpected status');
+    expect(f.clock.now).toBeLessThan(3000 + 3 * 1000 + 200);
+  });
+
+  it('surfaces progress lines', async () => {
+    const progress: string[] = [];
+    const f = fakeTask({
+      lines: [
+        { at: 0, t: 'INFO: starting' },
+        { at: 500, t: 'INFO:  45% (2.0 GiB of 4.0 GiB) in 10s' },
+        { at: 900, t: 'INFO: archive file size: 300MB' },
+      ],
+      endAt: 1500,
+      exitstatus: 'OK',
+    });
+    await watchTask(f.api, {
+      node: 'n',
+      upid: 'u',
+      logger,
+      sleep: f.sleep,
+      onProgress: (l) => progress.push(l),
+    });
+    expect(progress).toEqual([
+      'INFO:  45% (2.0 GiB of 4.0 GiB) in 10s',
+      'INFO: archive file size: 300MB',
+    ]);
+    expect(isProgressLine('INFO: first sync finished - transferred 9.35M bytes in 2s')).toBe(true);
+    expect(isProgressLine('INFO: starting new backup job')).toBe(false);
+  });
+
+  it('rides out transient poll errors but gives up after too many in a row', async () => {
+    const ok = fakeTask({ lines: [], endAt: 2000, exitstatus: 'OK', failFirst: 3 });
+    await expect(
+      watchTask(ok.api, { node: 'n', upid: 'u', logger, sleep: ok.sleep }),
+    ).resolves.toMatchObject({
+      exitstatus: 'OK',
+    });
+    const bad = fakeTask({ lines: [], endAt: 99_000, exitstatus: 'OK', failFirst: 1000 });
+    await expect(
+      watchTask(bad.api, {
+        node: 'n',
+        upid: 'u',
+        logger,
+        sleep: bad.sleep,
+        maxConsecutiveErrors: 4,
+      }),
+    ).rejects.toThrow(/lost track of task u on node n after 4 failed polls/);
+  });
+
+  it('stops the task through the API once when the stop signal fires, then follows it to the end', async () => {
+    const stop = new AbortController();
+    const f = fakeTask({
+      lines: [{ at: 0, t: 'INFO: starting' }],
+      endAt: 60_000,
+      exitstatus: 'OK',
+    });
+    const origLog = f.api.taskLog;
+    f.api.taskLog = async (...args) => {
+      if (f.clock.now >= 2000) stop.abort();
+      return origLog(...args);
+    };
+    const result = await watchTask(f.api, {
+      node: 'n',
+      upid: 'u',
+      logger,
+      sleep: f.sleep,
+      stopSignal: stop.signal,
+    });
+    expect(f.calls.filter((c) => c.what === 'stop')).toHaveLength(1);
+    expect(result.stopRequested).toBe(true);
+    expect(result.exitstatus).toBe('interrupted by signal');
+    expect(f.clock.now).toBeLessThan(5000);
+  });
+
+  it('rejects when the watch itself is aborted', async () => {
+    const ac = new AbortController();
+    const f = fakeTask({ lines: [], endAt: 60_000, exitstatus: 'OK' });
+    const origStatus = f.api.taskLog;
+    f.api.taskLog = async (...args) => {
+      if (f.clock.now > 3000) ac.abort(new Error('gone'));
+      return origStatus(...args);
+    };
+    await expect(
+      watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep, signal: ac.signal }),
+    ).rejects.toThrow('gone');
+  });
+});
