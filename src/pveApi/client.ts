@@ -1,0 +1,385 @@
+/**
+ * The endpoints the tool uses, on top of ApiCore. Version differences handled
+ * here: `/version` meaning (major = leading integer), task list parameters
+ * (`source`/`typefilter` only from PVE 5), vzdump UPIDs without a vmid before
+ * 5.3-8, DELETE of a backup answering a UPID (>= 6.0) or null.
+ */
+import { z } from 'zod';
+import type { Logger } from '../log.js';
+import { createAuth } from './auth.js';
+import { ApiCore } from './core.js';
+import { errorCode, findTlsError, PveApiError } from './errors.js';
+import { apiPath, type Params } from './http.js';
+import {
+  backoffDelay,
+  defaultRetryPolicy,
+  isNotSentError,
+  isRetryable,
+  type RetryPolicy,
+  sleep,
+} from './retry.js';
+import {
+  BackupVolumes,
+  DeleteVolumeAnswer,
+  Guests,
+  Nodes,
+  Resources,
+  TaskLog,
+  TaskStatus,
+  Tasks,
+  Version,
+  VzdumpAnswer,
+} from './schemas.js';
+import { createTransport } from './transport.js';
+import type { GuestType, PveClient, PveClientOptions, PveVersion, VzdumpParams } from './types.js';
+import { isUpid, parseUpid } from './upid.js';
+
+const GUEST_TYPES: readonly GuestType[] = ['openvz', 'lxc', 'qemu'];
+
+/** Creates the client of one cluster (one undici Agent, one auth state). */
+export function createPveClient(options: PveClientOptions): PveClient {
+  const origin = originOf(options.baseUrl);
+  const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
+  const dispatcher = createTransport({
+    cluster: options.cluster,
+    logger: options.logger,
+    ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+  });
+  let core: ApiCore;
+  const auth = createAuth(options.auth, (form, signal) => core.sendTicket(form, signal), {
+    ...(options.ticketRenewAfterMs !== undefined
+      ? { renewAfterMs: options.ticketRenewAfterMs }
+      : {}),
+  });
+  core = new ApiCore(options.cluster, origin, dispatcher, auth, policy, options.logger);
+  return new Client(core, options.logger, policy, () => dispatcher.close());
+}
+
+/** Accepts `https://host:port` (optionally with a trailing `/` or `/api2/json`); returns the origin. */
+function originOf(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  if (url.protocol !== 'https:') throw new TypeError('PVE API URL must use https://');
+  return url.origin;
+}
+
+class Client implements PveClient {
+  readonly cluster: string;
+  #major: number | undefined;
+
+  constructor(
+    private readonly core: ApiCore,
+    private readonly logger: Logger,
+    private readonly policy: RetryPolicy,
+    private readonly closeTransport: () => Promise<void>,
+  ) {
+    this.cluster = core.cluster;
+  }
+
+  async version(signal?: AbortSignal): Promise<PveVersion> {
+    const { data } = await this.core.call('GET', '/version', Version, { signal });
+    const major = Number.parseInt(/^\s*(\d+)/.exec(data.version)?.[1] ?? '', 10);
+    if (!Number.isFinite(major)) {
+      throw new PveApiError({
+        cluster: this.cluster,
+        method: 'GET',
+        path: '/version',
+        status: 200,
+        pveMessage: `unexpected version ${JSON.stringify(data.version)}`,
+      });
+    }
+    this.#major = major;
+    return { version: data.version, release: data.release ?? '', major };
+  }
+
+  async nodes(signal?: AbortSignal) {
+    const { data } = await this.core.call('GET', '/nodes', Nodes, { signal });
+    return data.map((n) => ({ node: n.node, status: n.status }));
+  }
+
+  async clusterResources(signal?: AbortSignal) {
+    const { data } = await this.core.call('GET', '/cluster/resources', Resources, {
+      signal,
+      query: { type: 'vm' },
+    });
+    const rows: {
+      vmid: number;
+      node: string;
+      type: GuestType;
+      status?: string;
+      name?: string;
+      template: boolean;
+    }[] = [];
+    for (const r of data) {
+      // Older servers may ignore `type=vm`; keep guest rows only.
+      if (!isGuestType(r.type) || r.vmid === undefined || !r.node) continue;
+      rows.push({
+        vmid: r.vmid,
+        node: r.node,
+        type: r.type,
+        template: r.template ?? false,
+        ...(r.status ? { status: r.status } : {}),
+        ...(r.name ? { name: r.name } : {}),
+      });
+    }
+    return rows;
+  }
+
+  async listGuests(node: string, type: GuestType, signal?: AbortSignal) {
+    const { data } = await this.core.call('GET', apiPath('nodes', node, type), Guests, { signal });
+    return data.map((g) => ({
+      vmid: g.vmid,
+      type,
+      status: g.status,
+      template: g.template ?? false,
+      ...(g.name ? { name: g.name } : {}),
+      ...(g.lock ? { lock: g.lock } : {}),
+    }));
+  }
+
+  async startVzdump(node: string, params: VzdumpParams, signal?: AbortSignal) {
+    const path = apiPath('nodes', node, 'vzdump');
+    // Only parameters any user may pass: `storage` always (PVE >= 7.3 checks /storage/local
+    // without it), never script/dumpdir/tmpdir (root@pam only, refused to every token).
+    const form: Params = {
+      vmid: params.vmid,
+      storage: params.storage,
+      mode: params.mode,
+      compress: params.compress,
+      remove: params.remove,
+      lockwait: params.lockwait,
+    };
+    let answer: string;
+    try {
+      // Re-sent only when the request provably never left (connection refused / connect timeout).
+      ({ data: answer } = await this.core.call('POST', path, VzdumpAnswer, {
+        signal,
+        form,
+        retryOn: isNotSentError,
+      }));
+    } catch (err) {
+      if (!isLostAnswer(err) || signal?.aborted) throw err;
+      return { upid: await this.recoverVzdump(node, params.vmid, err, signal) };
+    }
+    const text = answer.trim();
+    if (isUpid(text)) return { upid: text };
+    this.logger.warn('vzdump started nothing', {
+      cluster: this.cluster,
+      node,
+      vmid: params.vmid,
+      answer: text,
+    });
+    return { upid: undefined, answer: text };
+  }
+
+  /**
+   * After a lost answer the POST may or may not have started a task; sending it
+   * again could back the guest up twice (or queue a second job on the node
+   * lock). Look for a vzdump task of that vmid among the node's active tasks,
+   * a few times (the server may still be forking the worker).
+   */
+  private async recoverVzdump(
+    node: string,
+    vmid: number,
+    lost: unknown,
+    signal?: AbortSignal,
+  ): Promise<string> {
+    const path = apiPath('nodes', node, 'vzdump');
+    this.logger.warn('answer to vzdump POST lost; looking for the task it may have started', {
+      cluster: this.cluster,
+      node,
+      vmid,
+      code: errorCode(lost),
+      status: lost instanceof PveApiError ? lost.status : undefined,
+    });
+    const rounds = Math.max(1, this.policy.attempts);
+    for (let round = 1; round <= rounds; round++) {
+      const tasks = await this.activeTasks(node, { vmid, type: 'vzdump' }, signal);
+      const exact = tasks.filter((t) => t.id === String(vmid));
+      // Before PVE 5.3-8 the vzdump UPID has an empty id: accept such a task only when it is
+      // the single one started by our own user (the NAS lock keeps other runs off this node).
+      const candidates =
+        exact.length > 0
+          ? exact
+          : tasks.filter((t) => t.id === '' && userOfUpid(t.upid) === this.core.auth.principal);
+      if (candidates.length === 1 && candidates[0]) {
+        this.logger.info('found the vzdump task of the lost answer', {
+          cluster: this.cluster,
+          node,
+          vmid,
+        });
+        return candidates[0].upid;
+      }
+      if (candidates.length > 1) {
+        throw new PveApiError(
+          {
+            cluster: this.cluster,
+            method: 'POST',
+            path,
+            code: errorCode(lost),
+            cause: lost,
+          },
+          `cluster "${this.cluster}": answer to POST ${path} (vmid ${vmid}) was lost and ${candidates.length} running vzdump tasks could be ours; not re-sent`,
+        );
+      }
+      if (round < rounds) await sleep(backoffDelay(round, this.policy), signal);
+    }
+    throw new PveApiError(
+      {
+        cluster: this.cluster,
+        method: 'POST',
+        path,
+        ...(lost instanceof PveApiError && lost.status !== undefined
+          ? { status: lost.status }
+          : {}),
+        code: errorCode(lost),
+        cause: lost,
+      },
+      `cluster "${this.cluster}": answer to POST ${path} (vmid ${vmid}) was lost and no vzdump task for it is running on node ${node}; not re-sent to avoid a duplicate backup`,
+    );
+  }
+
+  async taskStatus(node: string, upid: string, signal?: AbortSignal) {
+    checkUpid(upid);
+    const { data } = await this.core.call(
+      'GET',
+      apiPath('nodes', node, 'tasks', upid, 'status'),
+      TaskStatus,
+      {
+        signal,
+      },
+    );
+    return {
+      upid: data.upid ?? upid,
+      status: data.status,
+      ...(data.exitstatus ? { exitstatus: data.exitstatus } : {}),
+    };
+  }
+
+  async taskLog(node: string, upid: string, start: number, limit: number, signal?: AbortSignal) {
+    checkUpid(upid);
+    // limit=0 meant "50" before pve-common 7.3-1 and "all" after: never send it.
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError('taskLog limit must be a positive integer');
+    if (!Number.isInteger(start) || start < 0)
+      throw new RangeError('taskLog start must be a non-negative integer');
+    const { data, total } = await this.core.call(
+      'GET',
+      apiPath('nodes', node, 'tasks', upid, 'log'),
+      TaskLog,
+      {
+        signal,
+        query: { start, limit },
+      },
+    );
+    const lines = data.map((l) => ({ n: l.n, t: l.t }));
+    // `total` is left out of the envelope when it is 0.
+    return { lines, total: total ?? (lines.length > 0 ? start + lines.length : 0) };
+  }
+
+  async activeTasks(node: string, filter: { vmid?: number; type?: string }, signal?: AbortSignal) {
+    const major = this.#major ?? (await this.version(signal)).major;
+    // `source`/`typefilter` exist from PVE 5; every method refuses unknown parameters (400).
+    // `vmid` matches the UPID id, which vzdump fills only from 5.3-8: filter it here below 6.
+    const query: Params =
+      major >= 5
+        ? {
+            source: 'active',
+            typefilter: filter.type,
+            ...(major >= 6 && filter.vmid !== undefined ? { vmid: filter.vmid } : {}),
+          }
+        : { limit: 500 };
+    const { data } = await this.core.call('GET', apiPath('nodes', node, 'tasks'), Tasks, {
+      signal,
+      query,
+    });
+    return data
+      .filter((t) => filter.type === undefined || t.type === filter.type)
+      .filter((t) => filter.vmid === undefined || t.id === String(filter.vmid) || t.id === '')
+      .filter((t) => major >= 5 || t.status === undefined || t.status === 'RUNNING')
+      .map((t) => ({
+        upid: t.upid,
+        type: t.type,
+        id: t.id,
+        ...(t.status ? { status: t.status } : {}),
+        ...(t.user ? { user: t.user } : {}),
+      }));
+  }
+
+  async stopTask(node: string, upid: string, signal?: AbortSignal) {
+    checkUpid(upid);
+    // Stopping twice is harmless, so transient failures are retried like a GET.
+    await this.core.call('DELETE', apiPath('nodes', node, 'tasks', upid), z.unknown(), {
+      signal,
+      retryOn: isRetryable,
+    });
+  }
+
+  async backupContent(node: string, storage: string, signal?: AbortSignal) {
+    const { data } = await this.core.call(
+      'GET',
+      apiPath('nodes', node, 'storage', storage, 'content'),
+      BackupVolumes,
+      {
+        signal,
+        query: { content: 'backup' },
+      },
+    );
+    return data
+      .filter((v) => v.content === undefined || v.content === 'backup')
+      .map((v) => ({
+        volid: v.volid,
+        size: v.size,
+        ...(v.format ? { format: v.format } : {}),
+        ...(v.vmid !== undefined ? { vmid: v.vmid } : {}),
+        ...(v.ctime !== undefined ? { ctime: v.ctime } : {}),
+      }));
+  }
+
+  async deleteVolume(node: string, storage: string, volid: string, signal?: AbortSignal) {
+    const { data } = await this.core.call(
+      'DELETE',
+      apiPath('nodes', node, 'storage', storage, 'content', volid),
+      DeleteVolumeAnswer,
+      // A second DELETE after a lost answer would fail with "does not exist": only re-send when nothing was sent.
+      {
+        signal,
+        retryOn: (err) => isNotSentError(err) || (err instanceof PveApiError && err.status === 595),
+      },
+    );
+    const text = typeof data === 'string' ? data.trim() : '';
+    return isUpid(text) ? { upid: text } : {};
+  }
+
+  secrets(): string[] {
+    return this.core.auth.secrets();
+  }
+
+  close(): Promise<void> {
+    return this.closeTransport();
+  }
+}
+
+function isGuestType(t: string): t is GuestType {
+  return (GUEST_TYPES as readonly string[]).includes(t);
+}
+
+function checkUpid(upid: string): void {
+  if (!isUpid(upid)) throw new TypeError('not a valid UPID');
+}
+
+function userOfUpid(upid: string): string | undefined {
+  return parseUpid(upid)?.user;
+}
+
+/**
+ * A failure after which the POST may have been executed: the connection broke
+ * or timed out after the request was (possibly) sent, or pveproxy's forward to
+ * pvedaemon failed mid-way (596). Not: TLS refusal, connect failures, real answers.
+ */
+function isLostAnswer(err: unknown): boolean {
+  if (findTlsError(err)) return false;
+  if (!(err instanceof PveApiError)) return false;
+  if (err.status === undefined) return !isNotSentError(err) && err.code !== undefined;
+  return err.status === 596;
+}

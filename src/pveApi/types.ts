@@ -1,0 +1,119 @@
+/**
+ * The public shape of the PVE API client (the contract the orchestrator codes
+ * against). Implementation in client.ts.
+ */
+import type { Logger } from '../log.js';
+import type { PveAuth } from './auth.js';
+import type { Timeouts, TlsOptions } from './transport.js';
+
+export type GuestType = 'openvz' | 'lxc' | 'qemu';
+
+/** How to reach and authenticate to one cluster. */
+export interface PveClientOptions {
+  /** Label used in logs and error messages. */
+  cluster: string;
+  /** `https://host:8006`; the client appends `/api2/json`. */
+  baseUrl: string;
+  /** API token (`user@realm!name` + secret) or user + password (ticket). */
+  auth: PveAuth;
+  /** Default: system CAs. */
+  tls?: TlsOptions;
+  logger: Logger;
+  /** Tests make delays tiny. */
+  retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  timeouts?: Timeouts;
+  /** Ticket mode: renew the ticket once it is this old (default 1 h; PVE tickets live 2 h). */
+  ticketRenewAfterMs?: number;
+}
+
+export interface PveGuest {
+  vmid: number;
+  type: GuestType;
+  name?: string;
+  status: string;
+  template: boolean;
+  lock?: string;
+}
+
+export interface PveTaskStatus {
+  upid: string;
+  status: 'running' | 'stopped';
+  exitstatus?: string;
+}
+
+export interface PveBackupVolume {
+  volid: string;
+  size: number;
+  format?: string;
+  vmid?: number;
+  ctime?: number;
+}
+
+export interface VzdumpParams {
+  vmid: number;
+  storage: string;
+  mode?: 'snapshot' | 'suspend' | 'stop';
+  compress?: '0' | 'gzip' | 'lzo' | 'zstd';
+  remove?: 0 | 1;
+  lockwait?: number;
+}
+
+export interface PveVersion {
+  version: string;
+  release: string;
+  /** Leading integer of `version`; < 4 means the OpenVZ API (PVE 3.x). */
+  major: number;
+}
+
+export interface PveClient {
+  readonly cluster: string;
+  version(signal?: AbortSignal): Promise<PveVersion>;
+  nodes(
+    signal?: AbortSignal,
+  ): Promise<{ node: string; status: 'online' | 'offline' | 'unknown' }[]>;
+  clusterResources(
+    signal?: AbortSignal,
+  ): Promise<
+    {
+      vmid: number;
+      node: string;
+      type: GuestType;
+      status?: string;
+      name?: string;
+      template: boolean;
+    }[]
+  >;
+  listGuests(node: string, type: GuestType, signal?: AbortSignal): Promise<PveGuest[]>;
+  /** Never blindly re-sent; a non-UPID answer ("OK") means nothing was started. */
+  startVzdump(
+    node: string,
+    params: VzdumpParams,
+    signal?: AbortSignal,
+  ): Promise<{ upid: string } | { upid: undefined; answer: string }>;
+  taskStatus(node: string, upid: string, signal?: AbortSignal): Promise<PveTaskStatus>;
+  /** start = lines to skip (next start = last n), limit explicit (never 0). */
+  taskLog(
+    node: string,
+    upid: string,
+    start: number,
+    limit: number,
+    signal?: AbortSignal,
+  ): Promise<{ lines: { n: number; t: string }[]; total: number }>;
+  activeTasks(
+    node: string,
+    filter: { vmid?: number; type?: string },
+    signal?: AbortSignal,
+  ): Promise<{ upid: string; type: string; id: string; status?: string; user?: string }[]>;
+  stopTask(node: string, upid: string, signal?: AbortSignal): Promise<void>;
+  backupContent(node: string, storage: string, signal?: AbortSignal): Promise<PveBackupVolume[]>;
+  /** PVE >= 6 returns a UPID of an imgdel task to wait for; older versions return nothing. */
+  deleteVolume(
+    node: string,
+    storage: string,
+    volid: string,
+    signal?: AbortSignal,
+  ): Promise<{ upid?: string }>;
+  /** Secrets in use now (token secret, password, ticket, CSRF token), for a redacting log sink. */
+  secrets(): string[];
+  close(): Promise<void>;
+}
