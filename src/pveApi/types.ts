@@ -71,9 +71,7 @@ export interface PveClient {
   nodes(
     signal?: AbortSignal,
   ): Promise<{ node: string; status: 'online' | 'offline' | 'unknown' }[]>;
-  clusterResources(
-    signal?: AbortSignal,
-  ): Promise<
+  clusterResources(signal?: AbortSignal): Promise<
     {
       vmid: number;
       node: string;
