@@ -1,0 +1,136 @@
+/**
+ * The zod schema of the YAML configuration file, exactly as the admin writes
+ * it (DESIGN.md "Configuration"). It is the single source of truth: the
+ * validator and the JSON Schema (`pve-ftp-backup config schema`) both derive
+ * from it. Cross-field rules live in rules.ts; secrets and CA files are
+ * resolved afterwards in load.ts.
+ */
+import { z } from 'zod';
+
+/** A whole number in a range, with one message naming both bounds. */
+function intIn(min: number, max: number) {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+}
+
+/** CR, LF and NUL would let a value break out of a line (FTP command, hook.conf). */
+const noControl = (what: string) =>
+  z
+    .string()
+    .min(1, { error: `must not be empty` })
+    .refine((s) => !/[\r\n\0]/.test(s), { error: `${what} must not contain CR, LF or NUL` });
+
+/** SHA-256 fingerprint as the PVE GUI shows it: 32 hex pairs separated by colons. */
+export const FINGERPRINT_RE = /^([A-Fa-f0-9]{2}:){31}[A-Fa-f0-9]{2}$/;
+/** PVE node names are host names: they end up in NAS paths, so nothing else is accepted. */
+export const NODE_NAME_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?$/;
+/** PVE storage ids (pve-storage `pve-storage-id`). */
+export const STORAGE_ID_RE = /^[A-Za-z][A-Za-z0-9\-_.]*[A-Za-z0-9]$/;
+const TOKEN_ID_RE = /^[^\s@!:]+@[^\s@!:]+![A-Za-z][A-Za-z0-9._-]*$/;
+const USER_ID_RE = /^[^\s@:]+@[^\s@!:]+$/;
+
+export const VMID_MIN = 100;
+export const VMID_MAX = 999_999_999;
+
+const secretString = z
+  .string()
+  .min(1, { error: 'must not be empty' })
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: `${VAR}` is the config syntax being described
+  .describe('A secret; write it as ${VAR} to read it from the environment.');
+const filePath = z.string().min(1, { error: 'must not be empty' });
+
+const clusterAuth = z
+  .strictObject({
+    token: z
+      .string()
+      .regex(TOKEN_ID_RE, { error: 'expected an API token id like backup@pve!nightly' })
+      .optional()
+      .describe('API token id user@realm!name (PVE >= 6.2).'),
+    secret: secretString.optional(),
+    secretFile: filePath.optional().describe('File holding the token secret.'),
+    user: z
+      .string()
+      .regex(USER_ID_RE, { error: 'expected user@realm, e.g. root@pam' })
+      .optional()
+      .describe('User for ticket login (the only way on PVE < 6.2).'),
+    password: secretString.optional(),
+    passwordFile: filePath.optional().describe('File holding the password.'),
+  })
+  .describe('Either token + secret(File), or user + password(File).');
+
+const cluster = z.strictObject({
+  name: z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .regex(/^[^\s\p{Cc}]+$/u, { error: 'expected a label without spaces or control characters' })
+    .describe('Label used in logs and reports; unique.'),
+  url: z.string().describe('https://host:8006 of a node of the cluster.'),
+  auth: clusterAuth,
+  tls: z
+    .strictObject({
+      fingerprint: z
+        .string()
+        .regex(FINGERPRINT_RE, {
+          error: 'expected a SHA-256 fingerprint: 32 hex pairs separated by colons (AB:CD:…)',
+        })
+        .optional(),
+      ca: filePath.optional().describe('PEM file of the CA that signed the node certificate.'),
+      insecure: z.boolean().default(false).describe('Do not verify the certificate at all.'),
+    })
+    .default({ insecure: false }),
+  nodes: z
+    .array(z.string().regex(NODE_NAME_RE, { error: 'expected a node (host) name' }))
+    .min(1, { error: 'must name at least one node (or leave the key out)' })
+    .optional()
+    .describe('Only these nodes; default every online node.'),
+});
+
+const ftp = z.strictObject({
+  host: noControl('host').regex(/^[A-Za-z0-9.:\-[\]]+$/, {
+    error: 'expected a host name or IP address (no scheme, path or port)',
+  }),
+  port: intIn(1, 65535).default(21),
+  user: noControl('user'),
+  password: noControl('password').optional(),
+  passwordFile: filePath.optional(),
+  secure: z.boolean().default(false).describe('Explicit FTPS (AUTH TLS).'),
+  dir: noControl('dir').describe('Base directory on the NAS; each node gets {dir}/{node}.'),
+  ca: filePath.optional().describe('PEM file of the CA that signed the FTPS certificate.'),
+  insecure: z.boolean().default(false).describe('FTPS without certificate verification.'),
+});
+
+const guestType = z.enum(['lxc', 'openvz', 'qemu']);
+
+const backup = z.strictObject({
+  guests: z.enum(['running', 'stopped', 'all']).default('running'),
+  types: z
+    .array(guestType)
+    .min(1, { error: 'must name at least one guest type' })
+    .default(['lxc', 'openvz']),
+  exclude: z.array(intIn(VMID_MIN, VMID_MAX)).default([]),
+  storage: noControl('storage')
+    .regex(STORAGE_ID_RE, { error: 'expected a PVE storage id (letters, digits, - _ .)' })
+    .describe('Node-local PVE storage vzdump writes to (staging).'),
+  mode: z.enum(['snapshot', 'suspend', 'stop']).default('snapshot'),
+  compress: z
+    .union([z.enum(['0', 'gzip', 'lzo', 'zstd']), z.literal(0)], {
+      error: 'expected one of 0, gzip, lzo, zstd',
+    })
+    .default('zstd'),
+  parallelNodes: intIn(1, 64).default(2),
+  uploadAt: z
+    .enum(['log-end', 'backup-end'])
+    .default('log-end')
+    .describe('Hook phase that uploads the archive.'),
+});
+
+/** The configuration file. */
+export const configFile = z.strictObject({
+  clusters: z.array(cluster).min(1, { error: 'must list at least one cluster' }),
+  ftp,
+  backup,
+  retention: z.strictObject({ keep: intIn(1, 1000).default(10) }).default({ keep: 10 }),
+});
+
+/** The file as parsed (defaults applied, secrets not yet resolved). */
+export type ConfigFile = z.output<typeof configFile>;
