@@ -358,7 +358,8 @@ log_for() {
 }
 
 setup() {
-  TMP=$(mktemp -d "/tmp/$ME.XXXXXXXX") || {
+  # vzdump passes no TMPDIR, so this is /tmp on a node; tests point it elsewhere.
+  TMP=$(mktemp -d "${TMPDIR:-/tmp}/$ME.XXXXXXXX") || {
     say "ERROR: cannot create a private temp directory"
     exit 1
   }
