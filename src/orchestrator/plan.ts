@@ -1,0 +1,198 @@
+/**
+ * Selection: configuration + inventory + command-line filters → per node the
+ * guests to back up, and why the others are not. Pure; every mistake in the
+ * filters is a ConfigError (exit 2) raised before anything starts.
+ *
+ * Decisions (DESIGN.md "Command line" leaves them open):
+ * - An explicit `--vmid` is backed up whatever its state, even if it is in
+ *   `backup.exclude` (the command line is the more specific wish) and even if
+ *   it is a template (vzdump backs templates up; the default selection skips
+ *   them only because they do not change). Its type must still be one of
+ *   `backup.types`, since the inventory lists only those.
+ * - With `--vmid`, only the nodes holding a named guest are planned, and the
+ *   other guests of those nodes are not listed as skipped (they were not asked
+ *   about). Without it, every selected node is planned, even with no guest.
+ * - An offline node is planned with `online: false` (its guests, if the
+ *   inventory knows them, are listed) so the report can name it.
+ */
+import type { Config } from '../config/index.js';
+import { ConfigError } from '../errors.js';
+import type { GuestType, PveGuest } from '../pveApi/index.js';
+import { checkVersionSupport } from './planRules.js';
+
+export interface ClusterInventory {
+  cluster: string;
+  pveVersion: string;
+  pveMajor: number;
+  nodes: { node: string; online: boolean; guests: PveGuest[] }[];
+}
+
+export interface PlannedGuest {
+  vmid: number;
+  type: GuestType;
+  name?: string;
+  status: string;
+  /** Named by `--vmid`. */
+  explicit: boolean;
+  /** Config lock seen at planning (e.g. `backup`): vzdump will likely fail on it. */
+  lock?: string;
+}
+
+export interface SkippedGuest {
+  vmid: number;
+  type: GuestType;
+  name?: string;
+  reason: string;
+}
+
+export interface NodePlan {
+  cluster: string;
+  node: string;
+  online: boolean;
+  pveVersion: string;
+  /** Sorted by vmid. */
+  guests: PlannedGuest[];
+  /** Sorted by vmid. */
+  skipped: SkippedGuest[];
+}
+
+export interface PlanFilters {
+  nodes: string[];
+  vmids: number[];
+  /** `--guests`; default `backup.guests`. */
+  guests?: 'running' | 'stopped' | 'all';
+}
+
+/** Why a guest is not selected by default, or undefined when it is. */
+function skipReason(
+  g: PveGuest,
+  config: Config,
+  state: 'running' | 'stopped' | 'all',
+): string | undefined {
+  if (!config.backup.types.includes(g.type)) {
+    return `type ${g.type} not in backup.types`;
+  }
+  if (g.template) return 'template';
+  if (config.backup.exclude.includes(g.vmid)) return 'excluded (backup.exclude)';
+  // OpenVZ `mounted` means the private area is mounted, not that the CT runs.
+  const running = g.status === 'running';
+  if (state === 'running' && !running) return `${g.status} (selecting running guests)`;
+  if (state === 'stopped' && running) return 'running (selecting stopped guests)';
+  return undefined;
+}
+
+const where = (c: string, n: string) => `node ${n} (cluster ${c})`;
+
+/**
+ * Plans a run. Nodes come in config cluster order, then by name.
+ * @throws ConfigError for an unknown `--node`/`--vmid`, a `--vmid` on another
+ *   node than the `--node` given, or a setting a cluster's PVE version cannot do.
+ */
+export function planRun(
+  config: Config,
+  inventory: ClusterInventory[],
+  filters: PlanFilters,
+): NodePlan[] {
+  const state = filters.guests ?? config.backup.guests;
+  const order = new Map(config.clusters.map((c, i) => [c.name, i]));
+  const clusters = [...inventory].sort(
+    (a, b) => (order.get(a.cluster) ?? 1e9) - (order.get(b.cluster) ?? 1e9),
+  );
+
+  // Every node the run may touch: the cluster's `nodes` restricts, then --node.
+  const candidates = clusters.flatMap((inv) => {
+    const allowed = config.clusters.find((c) => c.name === inv.cluster)?.nodes;
+    return [...inv.nodes]
+      .filter((n) => !allowed || allowed.includes(n.node))
+      .sort((a, b) => a.node.localeCompare(b.node))
+      .map((n) => ({ inv, n }));
+  });
+  const known = candidates.map(({ inv, n }) => `${inv.cluster}/${n.node}`).join(', ') || 'none';
+  for (const name of new Set(filters.nodes)) {
+    if (!candidates.some(({ n }) => n.node === name)) {
+      const elsewhere = clusters.find((inv) => inv.nodes.some((n) => n.node === name));
+      throw new ConfigError(
+        elsewhere
+          ? `--node ${name}: not among the nodes configured for cluster ${elsewhere.cluster} (clusters[].nodes)`
+          : `--node ${name}: no such node in the clusters that answered (nodes: ${known})`,
+      );
+    }
+  }
+  const nodeSelected = (node: string) => filters.nodes.length === 0 || filters.nodes.includes(node);
+
+  // Each --vmid must exist, and on a selected node.
+  const explicit = new Set(filters.vmids);
+  for (const vmid of explicit) {
+    const homes = candidates.filter(({ n }) => n.guests.some((g) => g.vmid === vmid));
+    if (homes.length === 0) {
+      const offline = candidates
+        .filter(({ n }) => !n.online)
+        .map(({ inv, n }) => `${inv.cluster}/${n.node}`);
+      throw new ConfigError(
+        `--vmid ${vmid}: no such guest of types ${config.backup.types.join(', ')} on the nodes that answered (${known})${
+          offline.length > 0 ? `; offline, not searched: ${offline.join(', ')}` : ''
+        }`,
+      );
+    }
+    if (!homes.some(({ n }) => nodeSelected(n.node))) {
+      const at = homes.map(({ inv, n }) => where(inv.cluster, n.node)).join(' and ');
+      throw new ConfigError(
+        `--vmid ${vmid} is on ${at}, not on --node ${filters.nodes.join(', ')}`,
+      );
+    }
+  }
+
+  const plans: NodePlan[] = [];
+  const checked = new Set<string>();
+  for (const { inv, n } of candidates) {
+    if (!nodeSelected(n.node)) continue;
+    const guests: PlannedGuest[] = [];
+    const skipped: SkippedGuest[] = [];
+    for (const g of [...n.guests].sort((a, b) => a.vmid - b.vmid)) {
+      const base = {
+        vmid: g.vmid,
+        type: g.type,
+        ...(g.name !== undefined ? { name: g.name } : {}),
+      };
+      if (explicit.size > 0) {
+        if (explicit.has(g.vmid)) {
+          if (!config.backup.types.includes(g.type)) {
+            throw new ConfigError(
+              `--vmid ${g.vmid} on ${where(inv.cluster, n.node)} is of type ${g.type}, not in backup.types (${config.backup.types.join(', ')})`,
+            );
+          }
+          guests.push({
+            ...base,
+            status: g.status,
+            explicit: true,
+            ...(g.lock ? { lock: g.lock } : {}),
+          });
+        }
+        continue;
+      }
+      const reason = skipReason(g, config, state);
+      if (reason !== undefined) skipped.push({ ...base, reason });
+      else
+        guests.push({
+          ...base,
+          status: g.status,
+          explicit: false,
+          ...(g.lock ? { lock: g.lock } : {}),
+        });
+    }
+    if (explicit.size > 0 && guests.length === 0) continue;
+    if (!checked.has(inv.cluster)) {
+      checkVersionSupport(config, inv);
+      checked.add(inv.cluster);
+    }
+    plans.push({
+      cluster: inv.cluster,
+      node: n.node,
+      online: n.online,
+      pveVersion: inv.pveVersion,
+      guests,
+      skipped,
+    });
+  }
+  return plans;
+}
