@@ -63,7 +63,7 @@ for name in vsftpd pure-ftpd proftpd; do
   for deb in "$work"/*.deb; do
     dpkg -x "$deb" "$DEST/$name.tmp"
   done
-  rm -rf "$work" "$DEST/$name"
+  rm -rf "$work" "${DEST:?}/$name"
   mv "$DEST/$name.tmp" "$DEST/$name"
   touch "$DEST/$name/.complete"
 done
