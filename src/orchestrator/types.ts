@@ -32,7 +32,7 @@ export interface GuestResult {
   warnings: string[];
   upid?: string;
   /** The archive vzdump wrote, with the size the API reported for it. */
-  archive?: FileResult & { volid: string };
+  archive?: { name: string; size: number; volid: string };
   /** The files verified in transfer/ (archive, and the .log when it arrived). */
   files: FileResult[];
   /**

@@ -1,0 +1,52 @@
+/**
+ * `pve-ftp-backup run`: load the config, then either the dry-run plan or the
+ * real run; the report goes to stdout as JSON with --json, a summary table to
+ * stderr always. Returns the exit code of DESIGN.md.
+ */
+import { loadConfig } from '../config/index.js';
+import { runDryRun } from '../orchestrator/dryRunCommand.js';
+import { formatReportText } from '../orchestrator/report.js';
+import { runBackup } from '../orchestrator/runBackup.js';
+import { registerSecrets } from './secrets.js';
+import type { Command, CommandContext, RunOptions } from './types.js';
+
+/** Test/bench knobs for the run (not reachable from the command line). */
+export type RunTuning = Parameters<typeof runBackup>[0]['tuning'];
+
+/** The `run` command with optional tuning (the demo and bench use it in-process). */
+export async function runWith(
+  options: RunOptions,
+  ctx: CommandContext,
+  tuning?: RunTuning,
+): Promise<number> {
+  const { config, warnings } = await loadConfig({
+    ...(options.config !== undefined ? { path: options.config } : {}),
+    env: ctx.env,
+    cwd: ctx.cwd,
+  });
+  registerSecrets(ctx.logger, config);
+  for (const w of warnings) ctx.logger.warn(w);
+  if (options.dryRun) {
+    return runDryRun(config, options, ctx, tuning?.client);
+  }
+  const report = await runBackup({
+    config,
+    nodes: options.node,
+    vmids: options.vmid,
+    ...(options.guests ? { guests: options.guests } : {}),
+    rotate: !options.noRotate,
+    breakLock: options.breakLock,
+    logger: ctx.logger,
+    signal: ctx.signal,
+    forceSignal: ctx.forceSignal,
+    onProgress: (node, line) => ctx.logger.verbose(`${node}: ${line}`, { node, progress: true }),
+    onSecrets: (secrets) => registerSecrets(ctx.logger, undefined, secrets),
+    ...(tuning ? { tuning } : {}),
+  });
+  ctx.stderr.write(formatReportText(report));
+  if (options.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return report.exitCode;
+}
+
+/** `run` as called by cli.ts. */
+export const runCommand: Command<RunOptions> = (options, ctx) => runWith(options, ctx);

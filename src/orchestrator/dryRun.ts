@@ -1,0 +1,162 @@
+/**
+ * `run --dry-run`: what a run would do, reading only (API GETs, FTP listings
+ * and manifests): the guests per node, the repairs an interrupted earlier run
+ * needs, and the renames/deletes the rotation would do if every planned guest
+ * were saved. No vzdump, no upload, no rename, no delete, no lock.
+ */
+import { posix } from 'node:path';
+import type { Config } from '../config/index.js';
+import { type GenerationInfo, listGenerations } from '../ftp/generations.js';
+import { nodeLayout } from '../ftp/layout.js';
+import { MANIFEST_NAME, type Manifest, tryParseManifest } from '../ftp/manifest.js';
+import type { RemoteEntry, RemoteFs } from '../ftp/remoteFs.js';
+import { prepareNodeTree } from '../ftp/rotate.js';
+import { applyRenames } from '../ftp/rotateExec.js';
+import { isTrashName, JOURNAL, TRANSFER } from '../ftp/rotateNames.js';
+import { planRotation, type RenameStep } from '../ftp/rotatePlan.js';
+import type { Logger } from '../log.js';
+import type { PlannedNode } from './nodeRunner.js';
+
+export interface DryRunNode {
+  cluster: string;
+  node: string;
+  online: boolean;
+  pveVersion: string;
+  guests: PlannedNode['guests'];
+  skipped: PlannedNode['skipped'];
+  /** What is on the NAS now (newest first). */
+  generations: GenerationInfo[];
+  /** Whether `.lock` exists now (a run would skip the node unless --break-lock). */
+  lockPresent: boolean;
+  /** Repairs of an interrupted earlier run that the next run would do first. */
+  repairs: string[];
+  /** Renames the rotation would do (after the repairs), relative to the node dir. */
+  renames: RenameStep[];
+  /** Generations retention would remove. */
+  removes: string[];
+  /** Generations that would stay past keep, and why. */
+  retainedPastKeep: { name: string; reason: string }[];
+  /** Why the NAS part could not be read. */
+  error?: string;
+}
+
+/** The read-only view of one node's NAS tree a dry run needs. */
+export type DryRunFs = Pick<RemoteFs, 'list' | 'readText' | 'size'>;
+
+/** Plan the NAS side of one node without writing anything. */
+export async function dryRunNode(
+  plan: PlannedNode,
+  fs: DryRunFs,
+  config: Pick<Config, 'ftp' | 'retention'>,
+  o: { logger: Logger; runId: string; rotate: boolean },
+): Promise<DryRunNode> {
+  const layout = nodeLayout(config.ftp.dir, plan.node);
+  const base: DryRunNode = {
+    cluster: plan.cluster,
+    node: plan.node,
+    online: plan.online,
+    pveVersion: plan.pveVersion,
+    guests: plan.guests,
+    skipped: plan.skipped,
+    generations: [],
+    lockPresent: false,
+    repairs: [],
+    renames: [],
+    removes: [],
+    retainedPastKeep: [],
+  };
+  const listed = (await fs.list(layout.nodeDir)) ?? [];
+  base.lockPresent = listed.some((e) => e.name === posix.basename(layout.lock));
+  base.generations = await listGenerations(fs, layout.nodeDir);
+
+  // The repairs, planned on a fs that refuses writes (dryRun must not write; this proves it).
+  const readOnly = refuseWrites(fs);
+  const repair = await prepareNodeTree(readOnly, layout.nodeDir, {
+    keep: config.retention.keep,
+    logger: o.logger,
+    dryRun: true,
+    runId: o.runId,
+  });
+  base.repairs = repair.repairs;
+  base.renames.push(...repair.renames);
+  base.removes.push(...repair.removed);
+
+  if (!plan.online || plan.guests.length === 0 || !o.rotate) return base;
+
+  // Then this run's transfer/ entering as daily.0, as if every planned guest were saved.
+  const origin = new Map<string, string>();
+  let entries: RemoteEntry[] = listed
+    .filter((e) => !isTrashName(e.name) && e.name !== JOURNAL)
+    .map((e) => {
+      origin.set(e.name, e.name);
+      return e;
+    });
+  for (const step of repair.renames) {
+    const from = origin.get(step.from) ?? step.from;
+    origin.delete(step.from);
+    origin.set(step.to, from);
+  }
+  entries = applyRenames(entries, repair.renames).filter((e) => e.name !== TRANSFER);
+  entries.push({ name: TRANSFER, type: 'dir', size: 0 });
+  const now = new Date().toISOString();
+  const hypothetical: Manifest = {
+    version: 1,
+    runId: o.runId,
+    node: plan.node,
+    cluster: plan.cluster,
+    pveVersion: plan.pveVersion,
+    startedAt: now,
+    finishedAt: now,
+    guests: plan.guests.map((g) => ({
+      vmid: g.vmid,
+      type: g.type,
+      name: g.name ?? '',
+      status: 'saved',
+      files: [],
+    })),
+  };
+  const manifests = new Map<string, Manifest | null>([[TRANSFER, hypothetical]]);
+  for (let round = 0; round <= entries.length; round++) {
+    const outcome = planRotation({
+      entries,
+      keep: config.retention.keep,
+      withTransfer: true,
+      manifests,
+      runId: o.runId,
+    });
+    if (outcome.kind === 'need') {
+      for (const name of outcome.names) {
+        const text = await fs.readText(
+          posix.join(layout.nodeDir, origin.get(name) ?? name, MANIFEST_NAME),
+        );
+        const parsed = text === undefined ? undefined : tryParseManifest(text);
+        manifests.set(name, parsed?.ok ? parsed.manifest : null);
+      }
+      continue;
+    }
+    base.renames.push(...outcome.plan.renames);
+    base.removes.push(...outcome.plan.removed.map((r) => r.name));
+    base.retainedPastKeep = outcome.plan.protected.map((p) => ({
+      name: p.newName,
+      reason: p.reason,
+    }));
+    return base;
+  }
+  return { ...base, error: 'rotation planning did not settle' };
+}
+
+function refuseWrites(fs: DryRunFs): Parameters<typeof prepareNodeTree>[0] {
+  const refuse = async (): Promise<never> => {
+    throw new Error('dry run: refusing to write to the NAS');
+  };
+  return {
+    list: (d) => fs.list(d),
+    readText: (p) => fs.readText(p),
+    size: (p) => fs.size(p),
+    mkdirp: refuse,
+    rename: refuse,
+    removeDir: refuse,
+    removeFile: refuse,
+    writeText: refuse,
+  } as unknown as Parameters<typeof prepareNodeTree>[0];
+}

@@ -1,0 +1,92 @@
+/**
+ * The real NodeNas: one FTP session per node run (basic-ftp allows one command
+ * at a time per client, and the node runner is sequential), the node's layout,
+ * lock, verify and rotation modules bound together.
+ */
+import { hostname } from 'node:os';
+import type { FtpConfig } from '../config/index.js';
+import { nodeLayout } from '../ftp/layout.js';
+import { acquireLock } from '../ftp/lock.js';
+import type { Manifest } from '../ftp/manifest.js';
+import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
+import { type FtpSettings, openNasSession } from '../ftp/session.js';
+import { verifyFiles } from '../ftp/verify.js';
+import type { Logger } from '../log.js';
+import type { NodeNas, OpenNodeNas } from './nodePorts.js';
+import type { NodeRotationSummary } from './types.js';
+
+/** FTP settings of the config in the session's shape. */
+export function ftpSettings(ftp: FtpConfig, timeoutMs?: number): FtpSettings {
+  return {
+    host: ftp.host,
+    port: ftp.port,
+    user: ftp.user,
+    password: ftp.password,
+    secure: ftp.secure,
+    ...(ftp.caPem ? { caPem: ftp.caPem } : {}),
+    insecure: ftp.insecure,
+    ...(timeoutMs ? { timeoutMs } : {}),
+  };
+}
+
+/** The report summary of what a rotation call did. */
+export function rotationSummary(r: RotationReport): NodeRotationSummary {
+  return {
+    rotated: r.outcome === 'rotated',
+    removed: r.removed,
+    retainedPastKeep: r.protected.map((p) => ({ name: p.newName, reason: p.reason })),
+    steps: [...r.repairs, ...r.renames.map((s) => `rename ${s.from} → ${s.to}`)],
+  };
+}
+
+export interface NasAdapterOptions {
+  ftp: FtpConfig;
+  keep: number;
+  runId: string;
+  logger: Logger;
+  startedAt: Date;
+  timeoutMs?: number;
+}
+
+/** Opens the NAS side of a node run over a fresh FTP session. */
+export function realNodeNas(o: NasAdapterOptions): OpenNodeNas {
+  return async (node: string): Promise<NodeNas> => {
+    // Validates the node name before it becomes part of any remote path.
+    const layout = nodeLayout(o.ftp.dir, node);
+    const logger = o.logger.child({ node });
+    // No abort signal: after an interrupt we still release the lock and write the manifest.
+    const fs = await openNasSession(ftpSettings(o.ftp, o.timeoutMs), logger);
+    return {
+      lock: (breakLock) =>
+        acquireLock(
+          fs,
+          layout.lock,
+          {
+            runId: o.runId,
+            host: hostname(),
+            pid: process.pid,
+            startedAt: o.startedAt.toISOString(),
+          },
+          { breakLock },
+        ),
+      heal: async () => {
+        const r = await prepareNodeTree(fs, layout.nodeDir, {
+          keep: o.keep,
+          logger,
+          runId: o.runId,
+        });
+        return rotationSummary(r).steps;
+      },
+      verify: (expected) => verifyFiles(fs, layout.transfer, expected),
+      finish: async (manifest, rotate) => {
+        const doc: Manifest = {
+          ...manifest,
+          guests: manifest.guests.map((g) => ({ ...g, name: g.name ?? '' })),
+        };
+        const r = await finishNodeRun(fs, layout.nodeDir, doc, { keep: o.keep, rotate, logger });
+        return rotationSummary(r);
+      },
+      close: () => fs.close(),
+    };
+  };
+}

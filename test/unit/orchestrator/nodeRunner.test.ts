@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/log.js';
+import type {
+  FileCheck,
+  ManifestDoc,
+  NodeApi,
+  NodeNas,
+} from '../../../src/orchestrator/nodePorts.js';
+import { type PlannedNode, runNode } from '../../../src/orchestrator/nodeRunner.js';
+import type { PveBackupVolume } from '../../../src/pveApi/index.js';
+
+type GuestScript = {
+  /** vzdump answer: a task (default) or PVE's plain "OK" (nothing started). */
+  answer?: 'upid' | 'OK';
+  exitstatus?: string;
+  errorLine?: string;
+  /** Whether the archive lands on the NAS / its log too. */
+  uploaded?: boolean;
+  logUploaded?: boolean;
+  /** Whether vzdump leaves an archive on the node even when it fails. */
+  archiveOnFailure?: boolean;
+  deleteFails?: boolean;
+};
+
+/** A node of fakes: the API writes archives into `storage`, the NAS "receives" uploads into `transfer`. */
+function world(
+  scripts: Record<number, GuestScript>,
+  opts: { lockHeld?: boolean; finishFails?: boolean } = {},
+) {
+  const storage: PveBackupVolume[] = [];
+  const transfer = new Map<string, number>();
+  const events: string[] = [];
+  const tasks = new Map<string, { vmid: number; lines: string[]; exitstatus: string }>();
+  let n = 0;
+  const api: NodeApi = {
+    async startVzdump(_node, params) {
+      const s = scripts[params.vmid] ?? {};
+      events.push(`vzdump ${params.vmid} remove=${params.remove} storage=${params.storage}`);
+      if (s.answer === 'OK') return { upid: undefined, answer: 'OK' };
+      const upid = `UPID:pve1:${++n}:vzdump:${params.vmid}:`;
+      const name = `vzdump-lxc-${params.vmid}-2026_11_30-02_00_0${n}.tar.zst`;
+      const exitstatus = s.exitstatus ?? 'OK';
+      const ok = exitstatus === 'OK' || exitstatus.startsWith('WARNINGS');
+      const lines = [`INFO: creating vzdump archive '/dump/${name}'`];
+      if (!ok) lines.push(s.errorLine ?? `ERROR: Backup of VM ${params.vmid} failed - boom`);
+      lines.push(`TASK ${ok ? exitstatus : `ERROR: ${exitstatus}`}`);
+      if (ok || s.archiveOnFailure)
+        storage.push({ volid: `st:backup/${name}`, size: params.vmid * 10, vmid: params.vmid });
+      if (ok && s.uploaded !== false) {
+        transfer.set(name, params.vmid * 10);
+        if (s.logUploaded !== false) transfer.set(name.replace('.tar.zst', '.log'), 7);
+      }
+      tasks.set(upid, { vmid: params.vmid, lines, exitstatus });
+      return { upid };
+    },
+    async taskStatus(_node, upid) {
+      return { upid, status: 'stopped', exitstatus: tasks.get(upid)?.exitstatus ?? 'OK' };
+    },
+    async taskLog(_node, upid, start, limit) {
+      const lines = (tasks.get(upid)?.lines ?? ['TASK OK']).map((t, i) => ({ n: i + 1, t }));
+      return { lines: lines.slice(start, start + limit), total: lines.length };
+    },
+    async stopTask() {},
+    async backupContent() {
+      return storage.map((v) => ({ ...v }));
+    },
+    async deleteVolume(_node, _storage, volid) {
+      const vmid = Number(/-(\d+)-/.exec(volid)?.[1]);
+      if (scripts[vmid]?.deleteFails) throw new Error('500 permission denied');
+      events.push(`delete ${volid}`);
+      const i = storage.findIndex((v) => v.volid === volid);
+      storage.splice(i, 1);
+      return {};
+    },
+  };
+  const manifests: { manifest: ManifestDoc; rotate: boolean }[] = [];
+  const nas: NodeNas = {
+    async lock() {
+      events.push('lock');
+      if (opts.lockHeld)
+        return {
+          acquired: false,
+          holder: { host: 'other', pid: 42 },
+          message: 'held by other pid 42',
+        };
+      return {
+        acquired: true,
+        release: async () => {
+          events.push('release');
+        },
+      };
+    },
+    async heal() {
+      events.push('heal');
+      return [];
+    },
+    async verify(expected) {
+      return expected.map((e): FileCheck => {
+        const size = transfer.get(e.name);
+        if (size === undefined) return { name: e.name, ok: false, problem: 'missing' };
+        if (e.size !== undefined && e.size !== size)
+          return {
+            name: e.name,
+            ok: false,
+            expectedSize: e.size,
+            actualSize: size,
+            problem: 'size differs',
+          };
+        return { name: e.name, ok: true, actualSize: size };
+      });
+    },
+    async finish(manifest, rotate) {
+      events.push(`finish rotate=${rotate}`);
+      if (opts.finishFails) throw new Error('451 rename failed');
+      manifests.push({ manifest, rotate });
+      return { rotated: rotate, removed: [], retainedPastKeep: [], steps: [] };
+    },
+    close() {
+      events.push('close');
+    },
+  };
+  return { api, nas, storage, transfer, events, manifests };
+}
+
+function plan(vmids: number[], extra: Partial<PlannedNode> = {}): PlannedNode {
+  return {
+    cluster: 'c',
+    node: 'pve1',
+    online: true,
+    pveVersion: '8.4.1',
+    guests: vmids.map((vmid) => ({
+      vmid,
+      type: 'lxc',
+      name: `ct${vmid}`,
+      status: 'running',
+      explicit: false,
+    })),
+    skipped: [],
+    ...extra,
+  };
+}
+
+const settings = {
+  runId: 'r1',
+  storage: 'st',
+  mode: 'snapshot',
+  compress: 'zstd',
+  rotate: true,
+  breakLock: false,
+} as const;
+const instant = async (_ms: number, signal?: AbortSignal) => {
+  if (signal?.aborted) throw signal.reason;
+};
+
+function ctx(w: ReturnType<typeof world>, signal = new AbortController().signal) {
+  return {
+    api: w.api,
+    openNas: async () => w.nas,
+    logger: silentLogger(),
+    signal,
+    forceSignal: new AbortController().signal,
+    watch: { sleep: instant, firstPollMs: 0, intervalMs: 0 },
+  };
+}
+
+describe('runNode', () => {
+  it('saves every guest in turn: vzdump without pruning, verify, then delete the node copy; manifest and rotation last', async () => {
+    const w = world({});
+    const r = await runNode(plan([101, 102]), settings, ctx(w));
+    expect(r.status).toBe('done');
+    expect(r.guests.map((g) => [g.vmid, g.outcome, g.nodeCopy])).toEqual([
+      [101, 'saved', 'deleted'],
+      [102, 'saved', 'deleted'],
+    ]);
+    expect(w.storage).toHaveLength(0);
+    expect(w.events).toEqual([
+      'lock',
+      'heal',
+      'vzdump 101 remove=0 storage=st',
+      'delete st:backup/vzdump-lxc-101-2026_11_30-02_00_01.tar.zst',
+      'vzdump 102 remove=0 storage=st',
+      'delete st:backup/vzdump-lxc-102-2026_11_30-02_00_02.tar.zst',
+      'finish rotate=true',
+      'release',
+      'close',
+    ]);
+    const m = w.manifests[0]?.manifest;
+    expect(m?.guests.map((g) => [g.vmid, g.status, g.files.map((f) => f.size)])).toEqual([
+      [101, 'saved', [1010, 7]],
+      [102, 'saved', [1020, 7]],
+    ]);
+  });
+
+  it('keeps the node copy of a guest whose upload did not arrive, and goes on with the next guest', async () => {
+    const w = world({ 101: { uploaded: false } });
+    const r = await runNode(plan([101, 102]), settings, ctx(w));
+    const [a, b] = r.guests;
+    expect(a).toMatchObject({ outcome: 'failed', nodeCopy: 'kept' });
+    expect(a?.error).toMatch(/NAS copy not verified/);
+    expect(b).toMatchObject({ outcome: 'saved', nodeCopy: 'deleted' });
+    expect(w.storage.map((v) => v.volid)).toEqual([
+      'st:backup/vzdump-lxc-101-2026_11_30-02_00_01.tar.zst',
+    ]);
+    expect(w.events.filter((e) => e.startsWith('delete'))).toHaveLength(1);
+  });
+
+  it('never deletes a node copy whose NAS size differs', async () => {
+    const w = world({});
+    const origVerify = w.nas.verify;
+    w.nas.verify = async (expected) => {
+      for (const e of expected)
+        if (w.transfer.has(e.name) && e.name.endsWith('.zst')) w.transfer.set(e.name, 1);
+      return origVerify(expected);
+    };
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests[0]).toMatchObject({ outcome: 'failed', nodeCopy: 'kept' });
+    expect(w.events.some((e) => e.startsWith('delete'))).toBe(false);
+  });
+
+  it('counts a missing .log as a warning, not a failure', async () => {
+    const w = world({ 101: { logUploaded: false } });
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests[0]).toMatchObject({ outcome: 'saved', nodeCopy: 'deleted' });
+    expect(r.guests[0]?.warnings.join()).toMatch(/\.log did not arrive/);
+  });
+
+  it('records a vzdump failure with its ERROR line and keeps a complete archive on the node', async () => {
+    const w = world({
+      101: {
+        exitstatus: 'job errors',
+        archiveOnFailure: true,
+        errorLine: 'ERROR: Backup of VM 101 failed - command hook backup-end failed: exit code 7',
+      },
+    });
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests[0]?.outcome).toBe('failed');
+    expect(r.guests[0]?.error).toContain('exit code 7');
+    expect(r.guests[0]?.nodeCopy).toBe('kept');
+    expect(w.manifests[0]?.manifest.guests[0]).toMatchObject({ vmid: 101, status: 'failed' });
+  });
+
+  it('treats a plain "OK" answer as nothing started', async () => {
+    const w = world({ 101: { answer: 'OK' } });
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests[0]?.outcome).toBe('failed');
+    expect(r.guests[0]?.error).toMatch(/started nothing/);
+  });
+
+  it('reports a delete failure as a warning; the guest stays saved', async () => {
+    const w = world({ 101: { deleteFails: true } });
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests[0]).toMatchObject({ outcome: 'saved', nodeCopy: 'kept' });
+    expect(r.guests[0]?.warnings.join()).toMatch(/could not be deleted/);
+  });
+
+  it('skips a node whose lock is held, naming the holder, without any vzdump', async () => {
+    const w = world({}, { lockHeld: true });
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.status).toBe('locked');
+    expect(r.lockHolder).toEqual({ host: 'other', pid: 42 });
+    expect(r.guests[0]?.outcome).toBe('not-started');
+    expect(w.events).toEqual(['lock', 'close']);
+  });
+
+  it('starts no new guest after the interrupt, lets the running one finish, still writes the manifest and releases the lock', async () => {
+    const w = world({});
+    const ac = new AbortController();
+    const orig = w.api.deleteVolume;
+    w.api.deleteVolume = async (...args) => {
+      ac.abort();
+      return orig(...args);
+    };
+    const r = await runNode(plan([101, 102, 103]), settings, ctx(w, ac.signal));
+    expect(r.guests.map((g) => g.outcome)).toEqual(['saved', 'not-started', 'not-started']);
+    expect(w.events.filter((e) => e.startsWith('vzdump'))).toHaveLength(1);
+    expect(w.events.slice(-3)).toEqual(['finish rotate=true', 'release', 'close']);
+    expect(w.manifests[0]?.manifest.guests.map((g) => g.vmid)).toEqual([101]);
+  });
+
+  it('passes --no-rotate through and releases the lock when the rotation fails', async () => {
+    const w = world({}, { finishFails: true });
+    const r = await runNode(plan([101]), { ...settings, rotate: false }, ctx(w));
+    expect(r.status).toBe('error');
+    expect(r.reason).toMatch(/rotation failed: 451/);
+    expect(r.guests[0]?.outcome).toBe('saved');
+    expect(w.events.slice(-3)).toEqual(['finish rotate=false', 'release', 'close']);
+  });
+
+  it('does nothing for an offline node or one with no guests', async () => {
+    const w = world({});
+    expect((await runNode(plan([101], { online: false }), settings, ctx(w))).status).toBe(
+      'offline',
+    );
+    expect((await runNode(plan([]), settings, ctx(w))).status).toBe('nothing-to-do');
+    expect(w.events).toEqual([]);
+  });
+
+  it('reports an unreachable NAS as a node error with every guest not started', async () => {
+    const w = world({});
+    const c = {
+      ...ctx(w),
+      openNas: async () => Promise.reject(new Error('ECONNREFUSED 127.0.0.1:21')),
+    };
+    const r = await runNode(plan([101, 102]), settings, c);
+    expect(r.status).toBe('error');
+    expect(r.reason).toMatch(/NAS not reachable/);
+    expect(r.guests.map((g) => g.outcome)).toEqual(['not-started', 'not-started']);
+  });
+});
