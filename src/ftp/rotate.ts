@@ -153,8 +153,17 @@ async function heal(
       entries = applyRenames(entries, done.renamed);
       report.repairs.push(`finished interrupted rotation of run ${journal.runId}`);
     } else if (journal) {
-      entries = applyRenames(entries, journal.renames);
-      report.renames.push(...journal.renames);
+      // Same rule as replay, so the report lists only the renames still to run.
+      const pending = journal.renames.filter((s) => {
+        const runs = present.has(s.from) && !present.has(s.to);
+        if (runs) {
+          present.delete(s.from);
+          present.add(s.to);
+        }
+        return runs;
+      });
+      entries = applyRenames(entries, pending);
+      report.renames.push(...pending);
       report.repairs.push(`would finish interrupted rotation of run ${journal.runId}`);
     } else {
       // Unparseable = its write was cut short, before any rename: nothing to finish.

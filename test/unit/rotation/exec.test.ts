@@ -178,3 +178,28 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
     expect(topNames(fs)).toHaveLength(10);
   });
 });
+
+describe('dry run of an interrupted rotation', () => {
+  it('lists only the renames still to run and writes nothing', async () => {
+    const fs = new MemoryFs();
+    for (let i = 0; i < 3; i++) seedGeneration(fs, `${NODE_DIR}/daily.${i}`, `g${i}`, saved(101));
+    seedUploads(fs, T, 'new', saved(101));
+    fs.crashAfter(4); // manifest, journal, trash rename, daily.1 → daily.2
+    await expect(
+      finishNodeRun(fs, NODE_DIR, manifestFor('new', saved(101)), {
+        keep: 3,
+        rotate: true,
+        logger,
+      }),
+    ).rejects.toThrow('simulated crash');
+    fs.heal();
+    const before = fs.mutations;
+    const r = await prepareNodeTree(fs, NODE_DIR, { keep: 3, logger, dryRun: true });
+    expect(fs.mutations).toBe(before);
+    expect(r.renames).toEqual([
+      { from: 'daily.0', to: 'daily.1' },
+      { from: 'transfer', to: 'daily.0' },
+    ]);
+    expect(r.repairs[0]).toMatch(/would finish interrupted rotation of run new/);
+  });
+});
