@@ -90,6 +90,16 @@ export class MemoryFs implements RemoteFs {
     }
   }
 
+  async mkdirExclusive(dir: string): Promise<boolean> {
+    this.count('mkdirExclusive');
+    const [parent, name] = this.parentOf(dir);
+    if (!parent) throw new MemoryFsError(550, `${dir}: no such directory`);
+    if (parent.children.has(name)) return false;
+    this.mutate();
+    parent.children.set(name, { kind: 'dir', children: new Map() });
+    return true;
+  }
+
   async rename(from: string, to: string): Promise<void> {
     this.count('rename');
     const src = this.lookup(from);

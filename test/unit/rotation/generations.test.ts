@@ -39,8 +39,8 @@ describe('listGenerations', () => {
     expect(mid?.incomplete).toBe(false);
     // manifest.json is not counted; the archive ('mid/101' = 7 bytes) and two logs are.
     expect(mid?.files.map((f) => f.name)).toEqual([
-      archiveName('mid', 101),
       'vzdump-lxc-101-mid.log',
+      archiveName('mid', 101),
       'vzdump-lxc-102-mid.log',
     ]);
     expect(mid?.totalSize).toBe(7 + 'log mid/101'.length + 'log mid/102'.length);
