@@ -19,6 +19,12 @@ export interface RemoteFs {
   size(path: string): Promise<number | undefined>;
   /** Create a directory and its parents; no error when it exists. */
   mkdirp(dir: string): Promise<void>;
+  /**
+   * Create one directory whose parent exists, atomically: `true` when this call
+   * created it, `false` when it already existed (FTP MKD fails on an existing
+   * directory on every server we support: the node lock's exclusive create).
+   */
+  mkdirExclusive(dir: string): Promise<boolean>;
   /** Rename a file or directory; fails when `to` is a non-empty directory. */
   rename(from: string, to: string): Promise<void>;
   /** Remove a directory recursively; no error when it does not exist. */

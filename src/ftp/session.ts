@@ -1,0 +1,358 @@
+/**
+ * One FTP session per node run over basic-ftp, implementing RemoteFs.
+ *
+ * basic-ftp runs one task at a time per Client and closes the client when a
+ * second one is started concurrently, so every operation goes through a queue.
+ * Every path is absolute, because ensureDir/cd move the working directory.
+ * A control connection the server dropped (idle timeout, NAS restart) is
+ * re-established once per operation and the operation retried; a server that
+ * refused (an FTP error code) is not retried. Aborting the signal closes the
+ * client, which makes the running command fail at once.
+ */
+import { Readable, Writable } from 'node:stream';
+import { Client, type FileInfo, FTPError } from 'basic-ftp';
+import type { Logger } from '../log.js';
+import { NasError, type NasFailure, type NasOperation } from './errors.js';
+import { normalizeRemoteDir, TEMP_SUFFIX } from './layout.js';
+import type { RemoteEntry, RemoteFs } from './remoteFs.js';
+
+/** How to reach and log in to the NAS. */
+export interface FtpSettings {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  /** Explicit FTPS (AUTH TLS) for control and data. */
+  secure: boolean;
+  /** PEM of the CA (or the self-signed certificate) the NAS certificate must chain to. */
+  caPem?: string;
+  /** Skip certificate verification (explicit opt-out). */
+  insecure?: boolean;
+  /** Idle timeout of a command or transfer; default 30 s. */
+  timeoutMs?: number;
+}
+
+/** A live session; close() it when the node run ends (abort closes it too). */
+export interface NasSession extends RemoteFs {
+  close(): void;
+}
+
+/** Largest file readText() reads: manifests and lock files are a few KiB. */
+const MAX_TEXT_BYTES = 4 * 1024 * 1024;
+
+/** FTP codes meaning "no such file or directory" for the request at hand. */
+const NOT_FOUND = new Set([550, 551, 450]);
+
+function isFtpCode(error: unknown, codes: Set<number>): boolean {
+  return error instanceof FTPError && codes.has(error.code);
+}
+
+/** The parent directory and base name of an absolute path. */
+function splitPath(path: string): [string, string] {
+  const i = path.lastIndexOf('/');
+  return [i <= 0 ? '/' : path.slice(0, i), path.slice(i + 1)];
+}
+
+class FtpNasSession implements NasSession {
+  readonly #settings: FtpSettings;
+  readonly #logger: Logger;
+  readonly #signal: AbortSignal | undefined;
+  #client: Client;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+  readonly #onAbort = () => this.#client.close();
+
+  constructor(settings: FtpSettings, logger: Logger, signal: AbortSignal | undefined) {
+    this.#settings = settings;
+    this.#logger = logger;
+    this.#signal = signal;
+    this.#client = this.#newClient();
+    signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  #newClient(): Client {
+    return new Client(this.#settings.timeoutMs ?? 30_000);
+  }
+
+  /** Servers never should, but never let the password reach a message through server text. */
+  #redact(text: string): string {
+    const pw = this.#settings.password;
+    return pw ? text.split(pw).join('***') : text;
+  }
+
+  #error(
+    operation: NasOperation,
+    path: string | undefined,
+    failure: NasFailure,
+    reason: string,
+    cause?: unknown,
+  ): NasError {
+    const { host, port } = this.#settings;
+    const ftpCode = cause instanceof FTPError ? cause.code : undefined;
+    // The cause keeps basic-ftp's error for debugging; its message is server text without PASS.
+    return new NasError(this.#redact(reason), {
+      host,
+      port,
+      operation,
+      failure,
+      ...(path === undefined ? {} : { path }),
+      ...(ftpCode === undefined ? {} : { ftpCode }),
+      cause,
+    });
+  }
+
+  #wrap(operation: NasOperation, path: string | undefined, error: unknown): NasError {
+    if (error instanceof NasError) return error;
+    if (this.#signal?.aborted) return this.#error(operation, path, 'aborted', 'interrupted', error);
+    if (this.#closed) return this.#error(operation, path, 'closed', 'session closed', error);
+    const message = error instanceof Error ? error.message : String(error);
+    return this.#error(
+      operation,
+      path,
+      error instanceof FTPError ? 'refused' : 'connection',
+      message,
+      error,
+    );
+  }
+
+  /** Log in on the current client (first connect and reconnect). */
+  async connect(): Promise<void> {
+    const s = this.#settings;
+    const tlsOptions = {
+      ...(s.caPem ? { ca: s.caPem } : {}),
+      rejectUnauthorized: s.insecure !== true,
+    };
+    try {
+      await this.#client.access({
+        host: s.host,
+        port: s.port,
+        user: s.user,
+        password: s.password,
+        secure: s.secure,
+        secureOptions: tlsOptions,
+      });
+    } catch (error) {
+      this.#client.close();
+      throw this.#wrap('connect', undefined, error);
+    }
+    this.#logger.debug('FTP session open', { host: s.host, port: s.port, secure: s.secure });
+  }
+
+  async #reconnect(operation: NasOperation, path: string | undefined, cause: unknown) {
+    this.#logger.warn('FTP control connection lost; reconnecting once', {
+      host: this.#settings.host,
+      operation,
+      path,
+      reason: this.#redact(cause instanceof Error ? cause.message : String(cause)),
+    });
+    this.#client.close();
+    this.#client = this.#newClient();
+    await this.connect();
+  }
+
+  /** Run `fn` alone on the client, reconnecting once if the connection was lost. */
+  #run<T>(
+    operation: NasOperation,
+    path: string | undefined,
+    fn: (c: Client) => Promise<T>,
+  ): Promise<T> {
+    const task = this.#queue.then(async () => {
+      if (this.#signal?.aborted) throw this.#error(operation, path, 'aborted', 'interrupted');
+      if (this.#closed) throw this.#error(operation, path, 'closed', 'session closed');
+      let reconnected = false;
+      for (;;) {
+        try {
+          // Dropped while idle: basic-ftp marks the client closed when the server sends FIN.
+          if (this.#client.closed) throw new Error('control connection closed');
+          return await fn(this.#client);
+        } catch (error) {
+          if (error instanceof FTPError || error instanceof NasError)
+            throw this.#wrap(operation, path, error);
+          if (this.#signal?.aborted || this.#closed || reconnected)
+            throw this.#wrap(operation, path, error);
+          await this.#reconnect(operation, path, error);
+          reconnected = true;
+        }
+      }
+    });
+    this.#queue = task.catch(() => undefined);
+    return task;
+  }
+
+  #abs(operation: NasOperation, path: string): string {
+    try {
+      return normalizeRemoteDir(path, 'remote path');
+    } catch (error) {
+      throw this.#error(operation, path, 'invalid', (error as Error).message, error);
+    }
+  }
+
+  /** Whether `dir` exists as a directory (CWD works); leaves the working dir there. */
+  async #cdIfExists(c: Client, dir: string): Promise<boolean> {
+    try {
+      await c.cd(dir);
+      return true;
+    } catch (error) {
+      if (isFtpCode(error, NOT_FOUND)) return false;
+      throw error;
+    }
+  }
+
+  async #sizeOrUndefined(c: Client, path: string): Promise<number | undefined> {
+    try {
+      return await c.size(path);
+    } catch (error) {
+      if (isFtpCode(error, NOT_FOUND)) return undefined;
+      throw error;
+    }
+  }
+
+  async list(dir: string): Promise<RemoteEntry[] | undefined> {
+    const path = this.#abs('list', dir);
+    return this.#run('list', path, async (c) => {
+      // LIST of a missing dir is not an error on every server (vsftpd lists nothing): CWD first.
+      if (!(await this.#cdIfExists(c, path))) return undefined;
+      // Listing the working dir avoids passing names with spaces to LIST.
+      const infos: FileInfo[] = await c.list();
+      return infos
+        .filter((i) => i.name !== '.' && i.name !== '..')
+        .map((i) => ({
+          name: i.name,
+          type: i.isDirectory ? ('dir' as const) : ('file' as const),
+          size: i.isDirectory ? 0 : i.size,
+        }));
+    });
+  }
+
+  async size(path: string): Promise<number | undefined> {
+    const p = this.#abs('size', path);
+    return this.#run('size', p, (c) => this.#sizeOrUndefined(c, p));
+  }
+
+  async mkdirp(dir: string): Promise<void> {
+    const p = this.#abs('mkdir', dir);
+    return this.#run('mkdir', p, (c) => c.ensureDir(p));
+  }
+
+  async mkdirExclusive(dir: string): Promise<boolean> {
+    const p = this.#abs('mkdir', dir);
+    return this.#run('mkdir', p, async (c) => {
+      try {
+        // basic-ftp has no plain MKD helper (ensureDir tolerates existing dirs).
+        await c.send(`MKD ${p}`);
+        return true;
+      } catch (error) {
+        if (!(error instanceof FTPError)) throw error;
+        if (await this.#cdIfExists(c, p)) return false;
+        throw error;
+      }
+    });
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    const f = this.#abs('rename', from);
+    const t = this.#abs('rename', to);
+    return this.#run('rename', `${f} -> ${t}`, async (c) => {
+      await c.rename(f, t);
+    });
+  }
+
+  async removeDir(dir: string): Promise<void> {
+    const p = this.#abs('removeDir', dir);
+    if (p === '/') throw this.#error('removeDir', p, 'invalid', 'refusing to remove the root');
+    return this.#run('removeDir', p, async (c) => {
+      if (!(await this.#cdIfExists(c, p))) return;
+      await c.removeDir(p);
+    });
+  }
+
+  async removeFile(path: string): Promise<void> {
+    const p = this.#abs('removeFile', path);
+    return this.#run('removeFile', p, async (c) => {
+      try {
+        await c.remove(p);
+      } catch (error) {
+        // 550 is also "permission denied": only a file that is really gone is success.
+        if (isFtpCode(error, NOT_FOUND) && (await this.#sizeOrUndefined(c, p)) === undefined)
+          return;
+        throw error;
+      }
+    });
+  }
+
+  async readText(path: string): Promise<string | undefined> {
+    const p = this.#abs('read', path);
+    return this.#run('read', p, async (c) => {
+      const size = await this.#sizeOrUndefined(c, p);
+      if (size === undefined) return undefined;
+      if (size > MAX_TEXT_BYTES) {
+        throw this.#error(
+          'read',
+          p,
+          'invalid',
+          `file is ${size} bytes, more than ${MAX_TEXT_BYTES}`,
+        );
+      }
+      const chunks: Buffer[] = [];
+      let total = 0;
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          total += chunk.length;
+          if (total > MAX_TEXT_BYTES) return cb(new Error('file grew past the read limit'));
+          chunks.push(chunk);
+          cb();
+        },
+      });
+      try {
+        await c.downloadTo(sink, p);
+      } catch (error) {
+        if (isFtpCode(error, NOT_FOUND) && (await this.#sizeOrUndefined(c, p)) === undefined) {
+          return undefined;
+        }
+        throw error;
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    });
+  }
+
+  async writeText(path: string, text: string): Promise<void> {
+    const p = this.#abs('write', path);
+    const [dir, name] = splitPath(p);
+    // Write aside, then rename over the target (every server replaces a file on RNTO), so a
+    // reader never sees half a manifest or lock holder.
+    const temp = `${dir === '/' ? '' : dir}/.${name}${TEMP_SUFFIX}`;
+    return this.#run('write', p, async (c) => {
+      await c.uploadFrom(Readable.from([Buffer.from(text, 'utf8')]), temp);
+      await c.rename(temp, p);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#client.close();
+  }
+}
+
+/**
+ * Connect and log in. Throws NasError (`connection` or `refused`, e.g. 530
+ * for a wrong password) naming the host, or `aborted` when `signal` fires.
+ */
+export async function openNasSession(
+  settings: FtpSettings,
+  logger: Logger,
+  signal?: AbortSignal,
+): Promise<NasSession> {
+  const session = new FtpNasSession(settings, logger, signal);
+  if (signal?.aborted) {
+    session.close();
+    throw new NasError('interrupted', {
+      host: settings.host,
+      port: settings.port,
+      operation: 'connect',
+      failure: 'aborted',
+    });
+  }
+  await session.connect();
+  return session;
+}
