@@ -76,8 +76,12 @@ export function confFor(
   };
 }
 
-/** Keeps failure tests fast: one retry after 1 s, short timeouts. */
-export const fastRetries = 'retries=1\nretry_delay=1\nconnect_timeout=5\nstall_timeout=10\n';
+/**
+ * Keeps failure tests fast: one retry after 1 s, short timeouts. curl counts the
+ * login into the connect timeout, and pure-ftpd answers a wrong password only
+ * after ~4 s: 10 s keeps that a 67, not a 28.
+ */
+export const fastRetries = 'retries=1\nretry_delay=1\nconnect_timeout=10\nstall_timeout=10\n';
 
 /** Runs the hook with exactly vzdump's argv and environment (plus the conf path, as a wrapper sets it). */
 export function runHook(
