@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../config/index.js';
 import { runDryRun } from '../orchestrator/dryRunCommand.js';
-import { formatReportText } from '../orchestrator/report.js';
+import { formatReportText, type RunReport } from '../orchestrator/report.js';
 import { runBackup } from '../orchestrator/runBackup.js';
 import { registerSecrets } from './secrets.js';
 import type { Command, CommandContext, RunOptions } from './types.js';
@@ -19,6 +19,15 @@ export async function runWith(
   ctx: CommandContext,
   tuning?: RunTuning,
 ): Promise<number> {
+  return (await executeRun(options, ctx, tuning)).exitCode;
+}
+
+/** Like {@link runWith}, also handing back the report of a real (not dry) run. */
+export async function executeRun(
+  options: RunOptions,
+  ctx: CommandContext,
+  tuning?: RunTuning,
+): Promise<{ exitCode: number; report?: RunReport }> {
   const { config, warnings } = await loadConfig({
     ...(options.config !== undefined ? { path: options.config } : {}),
     env: ctx.env,
@@ -27,7 +36,7 @@ export async function runWith(
   registerSecrets(ctx.logger, config);
   for (const w of warnings) ctx.logger.warn(w);
   if (options.dryRun) {
-    return runDryRun(config, options, ctx, tuning?.client);
+    return { exitCode: await runDryRun(config, options, ctx, tuning?.client) };
   }
   const report = await runBackup({
     config,
@@ -45,7 +54,7 @@ export async function runWith(
   });
   ctx.stderr.write(formatReportText(report));
   if (options.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  return report.exitCode;
+  return { exitCode: report.exitCode, report };
 }
 
 /** `run` as called by cli.ts. */

@@ -150,9 +150,9 @@ function refuseWrites(fs: DryRunFs): Parameters<typeof prepareNodeTree>[0] {
     throw new Error('dry run: refusing to write to the NAS');
   };
   return {
-    list: (d) => fs.list(d),
-    readText: (p) => fs.readText(p),
-    size: (p) => fs.size(p),
+    list: (d: string) => fs.list(d),
+    readText: (p: string) => fs.readText(p),
+    size: (p: string) => fs.size(p),
     mkdirp: refuse,
     rename: refuse,
     removeDir: refuse,

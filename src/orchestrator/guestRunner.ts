@@ -185,6 +185,8 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
         node: job.node,
         upid: deleted.upid,
         logger: log,
+        // imgdel tasks take milliseconds: look early.
+        firstPollMs: 150,
         ...ctx.watch,
       });
       const del = taskOutcome(watched.exitstatus, watched.lines);

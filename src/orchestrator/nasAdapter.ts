@@ -67,7 +67,7 @@ export function realNodeNas(o: NasAdapterOptions): OpenNodeNas {
             pid: process.pid,
             startedAt: o.startedAt.toISOString(),
           },
-          { breakLock },
+          { breakLock, logger },
         ),
       heal: async () => {
         const r = await prepareNodeTree(fs, layout.nodeDir, {

@@ -22,7 +22,7 @@ export interface WatchTaskOptions {
   stopSignal?: AbortSignal;
   /** Progress lines (`NN%`, `transferred`, `archive file size`) as they appear. */
   onProgress?: (line: string) => void;
-  /** Delay before the first poll; tasks often fail at once (bad storage, locked guest). */
+  /** Delay before the first poll (default 500 ms): tasks often fail at once (bad storage, locked guest). */
   firstPollMs?: number;
   /** Tick length: one API request per tick. */
   intervalMs?: number;
@@ -104,7 +104,7 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
     return fresh;
   };
 
-  await sleep(o.firstPollMs ?? 100, o.signal, wake);
+  await sleep(o.firstPollMs ?? 500, o.signal, wake);
   for (;;) {
     if (o.stopSignal?.aborted && !stopRequested) {
       stopRequested = true;
