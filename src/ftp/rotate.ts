@@ -5,6 +5,7 @@
  */
 import { posix } from 'node:path';
 import type { Logger } from '../log.js';
+import { TEMP_SUFFIX } from './layout.js';
 import {
   incompleteManifest,
   MANIFEST_NAME,
@@ -171,6 +172,14 @@ async function heal(
       report.repairs.push('removed an unreadable rotation journal (no rename had run)');
     }
     entries = entries.filter((e) => e.name !== JOURNAL);
+  }
+  // The session writes files aside first (layout.ts TEMP_SUFFIX): a journal write cut short
+  // leaves that temp name behind, which is ours too.
+  const journalTemp = `.${JOURNAL}${TEMP_SUFFIX}`;
+  if (present.has(journalTemp)) {
+    if (!o.dryRun) await fs.removeFile(posix.join(nodeDir, journalTemp));
+    report.repairs.push(`removed leftover ${journalTemp}`);
+    entries = entries.filter((e) => e.name !== journalTemp);
   }
   for (const e of entries.filter((x) => isTrashName(x.name))) {
     if (!o.dryRun) await fs.removeDir(posix.join(nodeDir, e.name));

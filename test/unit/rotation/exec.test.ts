@@ -127,11 +127,12 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
     seedGeneration(fs, `${NODE_DIR}/daily.5`, 'b', saved(101), 'bad');
     seedGeneration(fs, `${NODE_DIR}/.trash-daily.9-old`, 'z', saved(101));
     fs.seedFile(`${NODE_DIR}/.rotation.json`, '{"version":1,"runId":"x","ren');
+    fs.seedFile(`${NODE_DIR}/..rotation.json.pfb-tmp`, '{"version":1');
     fs.seedFile(`${NODE_DIR}/.lock`, 'someone');
     fs.seedFile(`${NODE_DIR}/daily.01/keep-me`, 'mine');
     fs.seedFile(`${NODE_DIR}/README`, 'hello');
     const r = await prepareNodeTree(fs, NODE_DIR, { keep: 3, logger });
-    expect(r.repairs).toHaveLength(2);
+    expect(r.repairs).toHaveLength(3);
     expect(topNames(fs)).toEqual(['.lock', 'README', 'daily.0', 'daily.01', 'daily.1']);
     expect(runIdOf(fs, `${NODE_DIR}/daily.0`)).toBe('a');
     expect(fs.snapshot(NODE_DIR)['daily.1/manifest.json']).toMatch(/truncated/);
