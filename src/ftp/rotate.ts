@@ -151,7 +151,8 @@ async function heal(
     if (journal && !o.dryRun) {
       const done = await replayJournal(fs, nodeDir, journal, present, o.logger);
       report.renames.push(...done.renamed);
-      entries = applyRenames(entries, done.renamed);
+      // Replay already deleted the trash it made: keep only what is still there.
+      entries = applyRenames(entries, done.renamed).filter((e) => present.has(e.name));
       report.repairs.push(`finished interrupted rotation of run ${journal.runId}`);
     } else if (journal) {
       // Same rule as replay, so the report lists only the renames still to run.

@@ -204,3 +204,30 @@ describe('dry run of an interrupted rotation', () => {
     expect(r.repairs[0]).toMatch(/would finish interrupted rotation of run new/);
   });
 });
+
+describe('healing a killed rotation', () => {
+  it('finishes the journal and deletes its trash once', async () => {
+    const fs = new MemoryFs();
+    for (let i = 0; i < 3; i++) seedGeneration(fs, `${NODE_DIR}/daily.${i}`, `g${i}`, saved(101));
+    seedUploads(fs, T, 'new', saved(101));
+    fs.crashAfter(4); // manifest, journal, trash rename, daily.1 → daily.2
+    await expect(
+      finishNodeRun(fs, NODE_DIR, manifestFor('new', saved(101)), {
+        keep: 3,
+        rotate: true,
+        logger,
+      }),
+    ).rejects.toThrow('simulated crash');
+    fs.heal();
+    for (const k of Object.keys(fs.calls)) delete fs.calls[k];
+    const r = await prepareNodeTree(fs, NODE_DIR, { keep: 3, logger });
+    expect(r.repairs).toEqual(['finished interrupted rotation of run new']);
+    expect(r.renames).toEqual([
+      { from: 'daily.0', to: 'daily.1' },
+      { from: 'transfer', to: 'daily.0' },
+    ]);
+    expect(fs.calls.removeDir).toBe(1);
+    expect(topNames(fs)).toEqual(['daily.0', 'daily.1', 'daily.2']);
+    expect(runIdOf(fs, `${NODE_DIR}/daily.0`)).toBe('new');
+  });
+});
