@@ -103,29 +103,49 @@ export async function backupGuest(ctx: JobContext, vmid: number): Promise<void> 
   await rm(logfile, { force: true });
   glog(`INFO: Starting Backup of VM ${vmid} (${guest.type})`);
   if (flavour.hookWarnings) glog(`INFO: Backup started at ${localTime(start)}`);
-  let stoppedByUs = false;
+  // Cleanup duties, as vzdump records them: restart after stop, resume after suspend.
+  let restart = false;
+  let resume = false;
   let failed: string | undefined;
   const savedLock = guest.lock;
   let locked = false;
   try {
-    if (guest.lock)
+    glog(`INFO: status = ${running ? 'running' : 'stopped'}`);
+    if (guest.lock) {
       throw new GuestError(`${guest.type === 'qemu' ? 'VM' : 'CT'} is locked (${guest.lock})`);
+    }
     guest.lock = 'backup';
     locked = true;
-    glog(`INFO: status = ${running ? 'running' : 'stopped'}`);
     if (guest.type === 'lxc') glog(`INFO: CT Name: ${guestName(guest)}`);
     if (guest.type === 'qemu') glog(`INFO: VM Name: ${guestName(guest)}`);
     glog(`INFO: backup mode: ${mode}`);
     glog('INFO: ionice priority: 7');
     await must('backup-start');
-    if (mode === 'stop' && running) {
+    if (mode === 'stop') {
+      if (running) {
+        glog('INFO: stopping virtual guest');
+        await must('pre-stop');
+        restart = true;
+      }
+    } else if (mode === 'suspend') {
+      glog('INFO: suspending guest');
       await must('pre-stop');
-      glog('INFO: stopping virtual guest');
-      stoppedByUs = true;
-    } else if (mode !== 'stop') {
+      resume = true;
+      if (guest.type !== 'qemu') {
+        // Containers resume right after the second rsync pass, before the archive.
+        glog('INFO: resuming guest');
+        resume = false;
+        await must('pre-restart');
+        if (flavour.postRestart) await must('post-restart');
+      }
+    } else {
       await must('pre-stop');
       glog(
-        mode === 'snapshot' ? "INFO: create storage snapshot 'vzdump'" : 'INFO: suspending guest',
+        guest.type === 'openvz'
+          ? `INFO: creating lvm snapshot of /dev/mapper/pve-data ('/dev/pve/vzsnap-${node.name}-0')`
+          : guest.type === 'lxc'
+            ? "INFO: create storage snapshot 'vzdump'"
+            : "INFO: issuing guest-agent 'fs-freeze' command",
       );
       await must('pre-restart');
       if (flavour.postRestart) await must('post-restart');
@@ -133,10 +153,7 @@ export async function backupGuest(ctx: JobContext, vmid: number): Promise<void> 
     glog(`INFO: ${flavour.archiveVerb} '${target}'`);
     const fault = state.options.faults?.failBackup?.find((f) => f.vmid === vmid);
     await sleep(state.backupDurationMs(guest), ctx.signal);
-    if (fault) {
-      await rm(path.join(node.dumpDir, `${basename}.dat`), { force: true });
-      throw new GuestError(fault.message);
-    }
+    if (fault) throw new GuestError(fault.message);
     await writeArchive(node.dumpDir, basename, ext, vmid, guest.archiveSize, ctx.signal).catch(
       (err) => {
         throw new GuestError(ctx.signal.aborted ? 'interrupted by signal' : String(err));
@@ -148,32 +165,32 @@ export async function backupGuest(ctx: JobContext, vmid: number): Promise<void> 
   } catch (err) {
     failed = err instanceof Error ? err.message : String(err);
   }
+  if (locked) guest.lock = savedLock;
+  // The unfinished temporary archive never survives (vzdump unlinks the .dat).
+  await rm(path.join(node.dumpDir, `${basename}.dat`), { force: true });
   if (ctx.signal.aborted) {
-    if (locked) guest.lock = savedLock;
     log(`ERROR: Backup of VM ${vmid} failed - interrupted by signal`);
     ctx.outcome.errors++;
     return;
   }
-  // Cleanup: a stop-mode guest is restarted after backup-end; hook errors here are only printed.
-  if (stoppedByUs) {
+  if (mode === 'snapshot' && guest.type === 'lxc') {
+    glog("INFO: cleanup temporary 'vzdump' snapshot");
+  }
+  if (restart || resume) {
+    // In the cleanup path hook failures are only printed; a failing pre-restart skips the restart.
     const e1 = await hook('pre-restart');
-    if (e1) glog(`ERROR: ${e1}`);
+    if (e1) log(e1);
     else {
-      glog('INFO: restarting vm');
-      if (flavour.postRestart) {
-        const e2 = await hook('post-restart');
-        if (e2) glog(`ERROR: ${e2}`);
-      }
+      glog(restart ? 'INFO: restarting vm' : 'INFO: resume vm');
+      const e2 = flavour.postRestart ? await hook('post-restart') : undefined;
+      if (e2) log(e2);
     }
   }
-  if (mode === 'snapshot' && guest.type === 'lxc')
-    glog("INFO: cleanup temporary 'vzdump' snapshot");
-  if (locked) guest.lock = savedLock;
   if (failed !== undefined) {
     ctx.outcome.errors++;
-    await warnOnly('backup-abort');
     glog(`ERROR: Backup of VM ${vmid} failed - ${failed}`);
     if (flavour.hookWarnings) glog(`INFO: Failed at ${localTime(new Date())}`);
+    await warnOnly('backup-abort');
   } else {
     glog(`INFO: Finished Backup of VM ${vmid} (${duration(Date.now() - start.getTime())})`);
     if (flavour.hookWarnings) glog(`INFO: Backup finished at ${localTime(new Date())}`);

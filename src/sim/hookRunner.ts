@@ -45,12 +45,12 @@ export async function runHook(
     try {
       await access(call.script, constants.F_OK);
     } catch {
-      return `The hook script '${call.script}' does not exist.`;
+      return `Error: The hook script '${call.script}' does not exist.`;
     }
     try {
       await access(call.script, constants.X_OK);
     } catch {
-      return `The hook script '${call.script}' is not executable.`;
+      return `Error: The hook script '${call.script}' is not executable.`;
     }
   }
   const args = call.mode !== undefined ? [call.phase, call.mode, String(call.vmid)] : [call.phase];

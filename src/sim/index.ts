@@ -3,7 +3,7 @@
  * faithful to ../../shared REFERENCE (see flavours.ts for what differs per
  * release). Used by the client tests, hook tests, end-to-end tests and demo.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -53,6 +53,8 @@ export async function startSimulator(options: SimOptions): Promise<PveSimulator>
   const certs = await generateCerts();
   const ownTmp = options.dumpRoot ? undefined : await mkdtemp(path.join(tmpdir(), 'pve-sim-'));
   const state = new ClusterState(options, flavour, options.dumpRoot ?? ownTmp!);
+  // Dump dirs exist from the start, like /var/lib/vz/dump on a node.
+  for (const n of state.nodes.values()) await mkdir(n.dumpDir, { recursive: true });
   const auth = new SimAuth(
     flavour,
     options.users ?? [],

@@ -21,18 +21,21 @@ function startVzdump(ctx: RouteContext) {
     if (!s.backup) throw new ApiError(500, `storage '${storage}' does not support backups`);
   }
   let vmids = parseVmidList(params.vmid);
-  if (isTrue(params.all)) {
+  // exclude implies all (verify_vzdump_parameters).
+  if (isTrue(params.all) || params.exclude !== undefined) {
     const excluded = new Set(parseVmidList(params.exclude));
     vmids = node.guests.filter((g) => state.visible(g) && !excluded.has(g.vmid)).map((g) => g.vmid);
   }
   const local = new Set(node.guests.filter((g) => state.visible(g)).map((g) => g.vmid));
+  const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
+  const skipped = flavour.skipForeignVmids ? sorted(vmids.filter((v) => !local.has(v))) : [];
   if (flavour.skipForeignVmids) vmids = vmids.filter((v) => local.has(v));
-  vmids = [...new Set(vmids)].sort((a, b) => a - b);
+  vmids = sorted(vmids);
   if (vmids.length === 0 && (flavour.skipForeignVmids || isTrue(params.stop)))
     return { data: 'OK' };
   const id = flavour.upidIdSingleGuest && vmids.length === 1 ? String(vmids[0]) : '';
   const task = state.tasks.create(node.name, 'vzdump', id, ctx.auth.user, vmids);
-  runVzdumpJob(state, task, { node, params, vmids, storage });
+  runVzdumpJob(state, task, { node, params, vmids, skipped, storage });
   return { data: task.upid };
 }
 

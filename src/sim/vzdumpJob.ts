@@ -16,6 +16,8 @@ export interface VzdumpJobSpec {
   params: Record<string, string>;
   /** vmids to attempt on this node, sorted (3.x includes foreign ones). */
   vmids: number[];
+  /** vmids of other nodes that (≥ 6.0) are skipped. */
+  skipped: number[];
   storage: string;
 }
 
@@ -108,21 +110,25 @@ async function jobMain(
       log,
       outcome,
     };
+    if (spec.skipped.length > 0) log(`INFO: skip external VMs: ${spec.skipped.join(', ')}`);
     let jobErr = await hook('job-start', jobEnv);
     if (!jobErr) {
       for (const vmid of spec.vmids) {
-        if (signal.aborted) break;
         await backupGuest(ctx, vmid);
+        if (signal.aborted) break;
       }
-      if (signal.aborted) throw new Error('interrupted by signal');
-      jobErr = await hook('job-end', jobEnv);
+      jobErr = signal.aborted ? 'interrupted by signal' : await hook('job-end', jobEnv);
     }
     if (jobErr) {
       outcome.jobError = jobErr;
-      const abortErr = await hook('job-abort', jobEnv);
-      // 3.x does not wrap job-abort: its failure replaces the job error.
-      if (abortErr) outcome.jobError = flavour.hookWarnings ? `${jobErr}\n${abortErr}` : abortErr;
-      log(`ERROR: Backup job failed - ${jobErr}`);
+      const abortErr = signal.aborted ? undefined : await hook('job-abort', jobEnv);
+      if (abortErr && !flavour.hookWarnings) {
+        // 3.x does not wrap job-abort: its failure replaces the job error, unlogged.
+        outcome.jobError = abortErr;
+      } else {
+        if (abortErr) outcome.jobError = `${jobErr}\n${abortErr}`;
+        log(`ERROR: Backup job failed - ${jobErr}`);
+      }
     } else {
       log(`INFO: Backup job finished ${outcome.errors > 0 ? 'with errors' : 'successfully'}`);
     }

@@ -122,8 +122,14 @@ export function validateVzdump(
   ) {
     errors.vmid = 'property is missing';
   }
-  if (flat.vmid !== undefined && (isTrue(flat.all) || flat.pool !== undefined)) {
-    errors.vmid = "option conflicts with option 'all'";
+  for (const other of ['all', 'exclude', 'pool']) {
+    if (
+      flat.vmid !== undefined &&
+      flat[other] !== undefined &&
+      (other !== 'all' || isTrue(flat.all))
+    ) {
+      errors[other] = "option conflicts with option 'vmid'";
+    }
   }
   if (flat.storage !== undefined && flat.dumpdir !== undefined) {
     errors.storage = "option conflicts with option 'dumpdir'";
