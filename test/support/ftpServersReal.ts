@@ -180,7 +180,7 @@ export async function startRealFtpServer(
       await writeFile(pwdfile, `${systemUser}:${await hashPassword(password)}\n`, { mode: 0o600 });
       await writeFile(
         `/etc/pam.d/${pamService}`,
-        `auth required pam_pwdfile.so pwdfile=${pwdfile}\naccount required pam_permit.so\nsession required pam_permit.so\n`,
+        `auth required pam_pwdfile.so nodelay pwdfile=${pwdfile}\naccount required pam_permit.so\nsession required pam_permit.so\n`,
       );
       cleanup = () => rm(`/etc/pam.d/${pamService}`, { force: true });
       await mkdir(join(base, 'empty'), { mode: 0o755 });

@@ -39,6 +39,8 @@ export function vsftpdConfig(
     'xferlog_std_format=NO',
     'log_ftp_protocol=YES',
     `vsftpd_log_file=${o.logFile}`,
+    // Tests log in with wrong passwords on purpose; vsftpd would sleep 1 s each time.
+    'delay_failed_login=0',
   ];
   if (o.tls) {
     lines.push(
@@ -74,6 +76,10 @@ export function proftpdConfig(o: Common & { logFile: string; modules: string }):
     'UseFtpUsers off',
     'RequireValidShell off',
     'UseReverseDNS off',
+    // mod_delay pads logins to hide timing; it only slows tests down.
+    '<IfModule mod_delay.c>',
+    '  DelayEngine off',
+    '</IfModule>',
     `AuthUserFile ${p('passwd')}`,
     `AuthGroupFile ${p('group')}`,
     'AuthOrder mod_auth_file.c',
