@@ -32,6 +32,7 @@ export type TicketSender = (form: Params, signal?: AbortSignal) => Promise<RawRe
 export interface AuthState {
   /** `user@realm` or the token id: what messages may name. */
   readonly principal: string;
+  readonly kind: 'token' | 'ticket';
   /** Headers for a request; logs in or renews first when needed. */
   headers(method: string, signal?: AbortSignal): Promise<Record<string, string>>;
   /** After a 401: whether a fresh login may help (ticket mode). Performs it. */
@@ -43,19 +44,34 @@ export interface AuthState {
 /** Default age after which a ticket is renewed: half of PVE's 2-hour lifetime. */
 export const DEFAULT_TICKET_RENEW_MS = 60 * 60 * 1000;
 
-/** Creates the auth state. `renewAfterMs` = ticket age that triggers renewal. */
+/** Options of createAuth. */
+export interface AuthOptions {
+  /** Ticket age that triggers renewal. */
+  renewAfterMs?: number;
+  now?: () => number;
+  /** Told every secret as it comes into use (configured one at once, each new ticket/CSRF token), for redaction. */
+  onSecrets?: (secrets: string[]) => void;
+}
+
+/** Creates the auth state. */
 export function createAuth(
   auth: PveAuth,
   sendTicket: TicketSender,
-  options: { renewAfterMs?: number; now?: () => number } = {},
+  options: AuthOptions = {},
 ): AuthState {
-  if (auth.kind === 'token') return tokenAuth(auth.tokenId, auth.secret);
+  const onSecrets = options.onSecrets ?? (() => {});
+  if (auth.kind === 'token') {
+    onSecrets([auth.secret]);
+    return tokenAuth(auth.tokenId, auth.secret);
+  }
+  onSecrets([auth.password]);
   return new TicketAuth(
     auth.username,
     auth.password,
     sendTicket,
     options.renewAfterMs ?? DEFAULT_TICKET_RENEW_MS,
     options.now ?? Date.now,
+    onSecrets,
   );
 }
 
@@ -63,6 +79,7 @@ function tokenAuth(tokenId: string, secret: string): AuthState {
   const header = `PVEAPIToken=${tokenId}=${secret}`;
   return {
     principal: tokenId,
+    kind: 'token',
     headers: async () => ({ authorization: header }),
     // Tokens are stateless: a 401 means the token is wrong, revoked or expired.
     relogin: async () => false,
@@ -78,6 +95,7 @@ interface Session {
 
 class TicketAuth implements AuthState {
   readonly principal: string;
+  readonly kind = 'ticket' as const;
   // Private (#) so that logging or inspecting the object cannot reveal the password.
   readonly #password: string;
   #session: Session | undefined;
@@ -89,6 +107,7 @@ class TicketAuth implements AuthState {
     private readonly sendTicket: TicketSender,
     private readonly renewAfterMs: number,
     private readonly now: () => number,
+    private readonly onSecrets: (secrets: string[]) => void,
   ) {
     this.principal = username;
     this.#password = password;
@@ -157,6 +176,7 @@ class TicketAuth implements AuthState {
         'the account needs a second factor (TFA); use an API token instead',
       );
     }
+    this.onSecrets([parsed.data.ticket, parsed.data.CSRFPreventionToken]);
     return {
       ticket: parsed.data.ticket,
       csrf: parsed.data.CSRFPreventionToken,

@@ -5,7 +5,7 @@
  * 5.3-8, DELETE of a backup answering a UPID (>= 6.0) or null.
  */
 import { z } from 'zod';
-import type { Logger } from '../log.js';
+import { addSecrets, type Logger } from '../log.js';
 import { createAuth } from './auth.js';
 import { ApiCore } from './core.js';
 import { errorCode, findTlsError, PveApiError } from './errors.js';
@@ -48,6 +48,8 @@ export function createPveClient(options: PveClientOptions): PveClient {
   });
   let core: ApiCore;
   const auth = createAuth(options.auth, (form, signal) => core.sendTicket(form, signal), {
+    // Every logger's redaction learns each secret the moment it is in use (tickets change on renewal).
+    onSecrets: (secrets) => addSecrets(...secrets),
     ...(options.ticketRenewAfterMs !== undefined
       ? { renewAfterMs: options.ticketRenewAfterMs }
       : {}),

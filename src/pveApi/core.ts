@@ -201,12 +201,17 @@ export class ApiCore {
     pveMessage: string,
     cause?: unknown,
   ): PveAuthError {
+    // PVE < 6.2 ignores the token header and complains about the missing ticket.
+    const hint =
+      this.auth.kind === 'token' && /^no ticket$/i.test(pveMessage)
+        ? `${pveMessage} - API tokens need PVE >= 6.2; use user and password on older versions`
+        : pveMessage;
     return new PveAuthError({
       cluster: this.cluster,
       method,
       path,
       status,
-      pveMessage,
+      pveMessage: hint,
       principal: this.auth.principal,
       ...(cause ? { cause } : {}),
     });

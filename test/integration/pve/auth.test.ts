@@ -45,6 +45,17 @@ describe('token auth (8.4)', () => {
   });
 });
 
+describe('token auth against PVE 3.4 (no tokens before 6.2)', () => {
+  it('fails as PveAuthError that says why', async () => {
+    sim = await start('3.4');
+    client = clientFor(sim, 'token');
+    const err = await client.version().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PveAuthError);
+    expect((err as Error).message).toMatch(/API tokens need PVE >= 6\.2/);
+    expect(errorTexts(err)).not.toContain(TOKEN.secret);
+  });
+});
+
 describe.each(['3.4', '8.4'] as const)('ticket auth (%s)', (flavour) => {
   it('logs in once, sends the cookie, and the CSRF token on POST and DELETE only', async () => {
     sim = await start(flavour, { backupDurationMs: 3000 });

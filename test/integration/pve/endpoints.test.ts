@@ -6,6 +6,7 @@ import { type ClientAuth, clientFor, ctType, start, waitStopped } from './suppor
 const flavours = [
   { flavour: '3.4' as const, auth: 'ticket' as ClientAuth, major: 3 },
   { flavour: '8.4' as const, auth: 'token' as ClientAuth, major: 8 },
+  { flavour: '9.1' as const, auth: 'ticket' as ClientAuth, major: 9 },
 ];
 
 describe.each(flavours)(

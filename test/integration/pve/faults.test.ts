@@ -73,6 +73,29 @@ describe('GET retries', () => {
   });
 });
 
+describe('abort', () => {
+  it('an aborted call rejects at once with the signal reason, unwrapped and not retried', async () => {
+    sim = await start('8.4', { faults: { slow: [{ path: '/nodes', delayMs: 3000 }] } });
+    client = clientFor(sim, 'token');
+    const ac = new AbortController();
+    const reason = new Error('interrupted by test');
+    const t0 = Date.now();
+    setTimeout(() => ac.abort(reason), 100);
+    const err = await client.nodes(ac.signal).catch((e: unknown) => e);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(err).toBe(reason);
+    expect(sim.requests.filter((r) => r.path === '/nodes')).toHaveLength(1);
+  });
+
+  it('an already aborted signal sends nothing', async () => {
+    sim = await start('8.4');
+    client = clientFor(sim, 'token');
+    const reason = new Error('already');
+    await expect(client.version(AbortSignal.abort(reason))).rejects.toBe(reason);
+    expect(sim.requests).toHaveLength(0);
+  });
+});
+
 describe.each([
   // 3.x: a missing storage fails the POST itself (before the fork), so no task exists.
   { flavour: '3.4', auth: 'ticket', nothing: { vmid: 101, storage: 'nosuch' } },

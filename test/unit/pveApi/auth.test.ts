@@ -136,6 +136,31 @@ describe('ticket auth', () => {
     await expect(tfa.headers('GET')).rejects.toThrow(/second factor/);
   });
 
+  it('reports each secret as it comes into use, for redaction', async () => {
+    const seen: string[][] = [];
+    const server = fakeTicketServer((_f, n) => ok(n));
+    let now = 0;
+    const auth = createAuth({ kind: 'ticket', username: 'u@pam', password: 'pw' }, server.send, {
+      renewAfterMs: 10,
+      now: () => now,
+      onSecrets: (s) => seen.push(s),
+    });
+    expect(seen).toEqual([['pw']]);
+    await auth.headers('GET');
+    now = 20;
+    await auth.headers('GET');
+    expect(seen).toEqual([
+      ['pw'],
+      ['PVE:backup@pve:T1::sig', 'C1'],
+      ['PVE:backup@pve:T2::sig', 'C2'],
+    ]);
+    const tokenSeen: string[][] = [];
+    createAuth({ kind: 'token', tokenId: 'a@pve!t', secret: 'tok' }, server.send, {
+      onSecrets: (s) => tokenSeen.push(s),
+    });
+    expect(tokenSeen).toEqual([['tok']]);
+  });
+
   it('does not expose the password as an enumerable property', () => {
     const auth = createAuth({ kind: 'ticket', username: 'u@pam', password: 'hunter2' }, async () =>
       ok(1),
