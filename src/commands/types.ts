@@ -35,6 +35,8 @@ export interface HookOptions {
   /** `--config --node NAME`: print that node's hook.conf instead of the script. */
   printConfig: boolean;
   node?: string;
+  /** `--ca-file PATH`: where the FTPS CA certificate lives ON THE NODE (written to hook.conf). */
+  caFile?: string;
 }
 
 export interface DemoOptions {
