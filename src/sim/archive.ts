@@ -47,8 +47,18 @@ export function archiveByte(vmid: number, offset: number): number {
   return (offset * 31 + vmid * 7 + (offset >>> 13)) & 0xff;
 }
 
+/** Within one 8 KiB block the pattern repeats every 256 bytes: fill by block, not by byte. */
+const BLOCK = 8192;
+
 function fillChunk(buf: Buffer, vmid: number, offset: number, len: number): void {
-  for (let i = 0; i < len; i++) buf[i] = archiveByte(vmid, offset + i);
+  const period = Buffer.allocUnsafe(256);
+  for (let pos = 0; pos < len; ) {
+    const abs = offset + pos;
+    const blockEnd = Math.min(len, pos + (BLOCK - (abs % BLOCK)));
+    for (let i = 0; i < 256; i++) period[i] = archiveByte(vmid, abs + i);
+    buf.fill(period, pos, blockEnd);
+    pos = blockEnd;
+  }
 }
 
 /**
