@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { addSecrets, type Logger } from '../log.js';
 import { createAuth } from './auth.js';
-import { ApiCore } from './core.js';
+import { ApiCore, isLoginFailure } from './core.js';
 import { errorCode, findTlsError, PveApiError } from './errors.js';
 import { apiPath, type Params } from './http.js';
 import {
@@ -381,7 +381,8 @@ function userOfUpid(upid: string): string | undefined {
  */
 function isLostAnswer(err: unknown): boolean {
   if (findTlsError(err)) return false;
-  if (!(err instanceof PveApiError)) return false;
+  // A failed login before the POST: the POST itself never left.
+  if (!(err instanceof PveApiError) || isLoginFailure(err)) return false;
   if (err.status === undefined) return !isNotSentError(err) && err.code !== undefined;
   return err.status === 596;
 }

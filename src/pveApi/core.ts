@@ -15,6 +15,8 @@ import { type Params, type RawResponse, sendRequest } from './http.js';
 import { isRetryable, type RetryPolicy, withRetry } from './retry.js';
 import { Envelope, ErrorBody } from './schemas.js';
 
+const LOGIN_PATH = '/access/ticket';
+
 /** Options of one call. */
 export interface CallOptions {
   query?: Params;
@@ -51,7 +53,9 @@ export class ApiCore {
     const retryOn = options.retryOn ?? (method === 'GET' ? isRetryable : () => false);
     return withRetry(() => this.once(method, path, schema, options), {
       policy: this.policy,
-      classify: retryOn,
+      // A transient failure of the login that precedes the call is retryable for every method:
+      // the call itself was not sent yet.
+      classify: (err) => retryOn(err) || (isLoginFailure(err) && isRetryable(err)),
       signal: options.signal,
       onRetry: (err, attempt, delayMs) =>
         this.logger.warn('PVE API call failed, retrying', {
@@ -71,12 +75,12 @@ export class ApiCore {
     try {
       return await sendRequest(this.dispatcher, this.origin, {
         method: 'POST',
-        path: '/access/ticket',
+        path: LOGIN_PATH,
         form,
         signal,
       });
     } catch (err) {
-      throw this.transportError('POST', '/access/ticket', err, signal);
+      throw this.transportError('POST', LOGIN_PATH, err, signal);
     }
   };
 
@@ -181,12 +185,12 @@ export class ApiCore {
   private loginError(err: unknown): unknown {
     if (err instanceof LoginRejected) {
       if (err.status === 401 || err.status === 403) {
-        return this.authError('POST', '/access/ticket', err.status, err.reason);
+        return this.authError('POST', LOGIN_PATH, err.status, err.reason);
       }
       return new PveApiError({
         cluster: this.cluster,
         method: 'POST',
-        path: '/access/ticket',
+        path: LOGIN_PATH,
         status: err.status,
         pveMessage: err.reason,
       });
@@ -237,6 +241,11 @@ export class ApiCore {
       cause: err,
     });
   }
+}
+
+/** True for an error of the `POST /access/ticket` that preceded a call. */
+export function isLoginFailure(err: unknown): boolean {
+  return err instanceof PveApiError && err.path === LOGIN_PATH;
 }
 
 /** PVE's error text: body `message` (PHS >= 5.2.0), else the reason phrase; first line only. */

@@ -159,6 +159,30 @@ describe.each([
   });
 });
 
+describe('login failures before a POST', () => {
+  it('a 503 and then a lost answer of /access/ticket are retried; the vzdump POST goes out once', async () => {
+    sim = await start('8.4');
+    client = clientFor(sim, 'ticket');
+    sim.addFault({ method: 'POST', path: '/access/ticket', status: 503, count: 1 });
+    sim.addFault({
+      method: 'POST',
+      path: '/access/ticket',
+      status: 200,
+      count: 1,
+      kind: 'drop-answer',
+    });
+    const { upid } = await client.startVzdump('pve1', { vmid: 101, storage: 'ftp-staging' });
+    expect(upid).toBe(sim.tasks()[0]?.upid);
+    expect(sim.requests.map((r) => [r.path, r.status])).toEqual([
+      ['/access/ticket', 503],
+      ['/access/ticket', 200],
+      ['/access/ticket', 200],
+      ['/nodes/pve1/vzdump', 200],
+    ]);
+    await sim.idle();
+  });
+});
+
 describe('vzdump answers and outcomes (8.4)', () => {
   it('"OK" (vmid not on that node) means nothing was started', async () => {
     sim = await start('8.4');
