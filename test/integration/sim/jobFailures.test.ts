@@ -139,6 +139,29 @@ describe('3.4 specifics', () => {
   });
 });
 
+describe('global lock', () => {
+  it('3.4: lockwait=0 fails at once while another job holds the lock (old spelling)', async () => {
+    const { sim, c } = await setup({
+      flavour: '3.4',
+      backupDurationMs: 300,
+      nodes: [{ name: 'pve1', guests: [ct(101, 'openvz'), ct(102, 'openvz')] }],
+    });
+    const auth = await login(c, 'root@pam', 'pw');
+    await c.call('POST', '/nodes/pve1/vzdump', { ...auth, form: { vmid: '101' } });
+    const second = await c.call('POST', '/nodes/pve1/vzdump', {
+      ...auth,
+      form: { vmid: '102', lockwait: '0' },
+    });
+    const st = await waitTask(c.call, 'pve1', second.json.data as string, auth);
+    expect(st.exitstatus).toBe("can't aquire lock '/var/run/vzdump.lock' (wait = 0)");
+    await sim.idle();
+    expect(sim.tasks().map((t) => t.exitstatus)).toEqual([
+      'OK',
+      "can't aquire lock '/var/run/vzdump.lock' (wait = 0)",
+    ]);
+  });
+});
+
 describe('request encoding', () => {
   it('answers 501 to a body without Content-Length (chunked)', async () => {
     const { sim, c } = await setup({
