@@ -12,6 +12,9 @@
  * - With `--vmid`, only the nodes holding a named guest are planned, and the
  *   other guests of those nodes are not listed as skipped (they were not asked
  *   about). Without it, every selected node is planned, even with no guest.
+ * - While a configured cluster is missing from the inventory (unreachable, auth
+ *   failed: the caller reports it, exit 3), an unknown `--node`/`--vmid` is not
+ *   an error: it may be on that cluster. It is simply not planned.
  * - An offline node is planned with `online: false` (its guests, if the
  *   inventory knows them, are listed) so the report can name it.
  */
@@ -108,8 +111,11 @@ export function planRun(
       .map((n) => ({ inv, n }));
   });
   const known = candidates.map(({ inv, n }) => `${inv.cluster}/${n.node}`).join(', ') || 'none';
+  // A configured cluster missing from the inventory could not be read (its failure is
+  // reported, exit 3); a --node or --vmid not found may live there, so it is not a usage error.
+  const unread = config.clusters.some((c) => !inventory.some((i) => i.cluster === c.name));
   for (const name of new Set(filters.nodes)) {
-    if (!candidates.some(({ n }) => n.node === name)) {
+    if (!unread && !candidates.some(({ n }) => n.node === name)) {
       const elsewhere = clusters.find((inv) => inv.nodes.some((n) => n.node === name));
       throw new ConfigError(
         elsewhere
@@ -125,6 +131,7 @@ export function planRun(
   for (const vmid of explicit) {
     const homes = candidates.filter(({ n }) => n.guests.some((g) => g.vmid === vmid));
     if (homes.length === 0) {
+      if (unread) continue;
       const offline = candidates
         .filter(({ n }) => !n.online)
         .map(({ inv, n }) => `${inv.cluster}/${n.node}`);

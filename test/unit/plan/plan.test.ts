@@ -281,4 +281,12 @@ describe('planRun: --node and --vmid', () => {
     });
     throws(() => planRun(cfg, [TWO_NODES, old], { nodes: [], vmids: [] }));
   });
+
+  it('an unknown --node or --vmid is not a usage error while a configured cluster could not be read', () => {
+    const cfg = config({}, [{ name: 'home' }, { name: 'down' }]);
+    expect(planRun(cfg, [TWO_NODES], { nodes: ['d1'], vmids: [] })).toEqual([]);
+    expect(planRun(cfg, [TWO_NODES], { nodes: [], vmids: [999] })).toEqual([]);
+    // A guest found on a node other than --node is still an error.
+    throws(() => planRun(cfg, [TWO_NODES], { nodes: ['pve2'], vmids: [101] }));
+  });
 });
