@@ -176,13 +176,30 @@ type Extras = { [BOARD]?: ProgressBoard; [CLOSERS]?: (() => Promise<void>)[] };
 
 /** Human one-liner: `12:00:01 warn  [home/pve1 101] message key=value`. */
 function humanLine(info: Record<string, unknown>, color: boolean): string {
-  const { level, message, timestamp: _t, cluster, node, guest, vmid, progress: _p, ...meta } = info;
+  // runId is on every line of a run: useful in the JSON file, noise on a terminal.
+  const {
+    level,
+    message,
+    timestamp: _t,
+    cluster,
+    node,
+    guest,
+    vmid,
+    progress,
+    runId: _r,
+    ...meta
+  } = info;
+  let text = String(message);
+  // A progress entry reads `node: text`; the tag already names the node.
+  if (progress === true && typeof node === 'string' && text.startsWith(`${node}: `)) {
+    text = text.slice(node.length + 2);
+  }
   const tagParts = [[cluster, node].filter(Boolean).join('/'), guest ?? vmid].filter(
     (x) => x !== undefined && x !== '',
   );
   const tag = tagParts.length > 0 ? ` [${tagParts.join(' ')}]` : '';
   const time = new Date().toTimeString().slice(0, 8);
-  const lvl = String(level).padEnd(5);
+  const lvl = String(level).padEnd(7);
   const painted = color ? winston.format.colorize().colorize(String(level), lvl) : lvl;
   const rest = Object.entries(meta)
     .filter(([k]) => typeof k === 'string')
@@ -191,7 +208,7 @@ function humanLine(info: Record<string, unknown>, color: boolean): string {
         return `${k}=${String((v as { message: unknown }).message)}`;
       return `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
     });
-  return `${time} ${painted}${tag} ${String(message)}${rest.length ? ` ${rest.join(' ')}` : ''}\n`;
+  return `${time} ${painted}${tag} ${text}${rest.length ? ` ${rest.join(' ')}` : ''}\n`;
 }
 
 // winston exports the base class as `Transport` at runtime but types it as `transport`.

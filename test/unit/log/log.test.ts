@@ -124,7 +124,7 @@ describe('createLogger', () => {
     child.debug('not shown');
     await closeLogger(logger);
     const text = s.text();
-    expect(text).toMatch(/^\d\d:\d\d:\d\d info {2}\[home\/pve1\] token \[redacted\] used/);
+    expect(text).toMatch(/^\d\d:\d\d:\d\d info {4}\[home\/pve1\] token \[redacted\] used/);
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('not shown');
     expect(text).not.toContain('\x1b[');
@@ -215,7 +215,7 @@ describe('createLogger', () => {
     const l2 = createLogger({ level: 'verbose', stderr: verbose.out, isTty: false });
     progress(l2, 'pve1', 'CT 101: 10%');
     await closeLogger(l2);
-    expect(verbose.text()).toContain('pve1: CT 101: 10%');
+    expect(verbose.text()).toMatch(/verbose \[pve1\] CT 101: 10%\n$/);
     expect(verbose.text()).not.toContain('\x1b[');
   });
 });
