@@ -21,7 +21,8 @@ export interface RemoteFs {
   mkdirp(dir: string): Promise<void>;
   /**
    * Create one directory whose parent exists, atomically: `true` when this call
-   * created it, `false` when it already existed (FTP MKD fails on an existing
+   * created it, `false` when something (a directory or a file) already existed
+   * there; any other failure throws (FTP MKD fails on an existing
    * directory on every server we support: the node lock's exclusive create).
    */
   mkdirExclusive(dir: string): Promise<boolean>;

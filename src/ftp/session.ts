@@ -243,7 +243,9 @@ class FtpNasSession implements NasSession {
         return true;
       } catch (error) {
         if (!(error instanceof FTPError)) throw error;
+        // Something already there (a dir, or a file in the way) is "not created by us".
         if (await this.#cdIfExists(c, p)) return false;
+        if ((await this.#sizeOrUndefined(c, p)) !== undefined) return false;
         throw error;
       }
     });
