@@ -105,8 +105,11 @@ export function checkRules(file: ConfigFile): RuleResult {
   } else if (ftp.password === undefined && ftp.passwordFile === undefined) {
     issues.push({ path: ['ftp', 'password'], message: 'is required (or passwordFile)' });
   }
-  if (ftp.dir.split(/[/\\]/).includes('..')) {
-    issues.push({ path: ['ftp', 'dir'], message: "must not contain '..' segments" });
+  if (!ftp.dir.startsWith('/')) {
+    // The node hook uploads to the same place, from its own login: only an absolute path means the same.
+    issues.push({ path: ['ftp', 'dir'], message: 'must be an absolute path (starting with /)' });
+  } else if (ftp.dir.split(/[/\\]/).some((seg) => seg === '..' || seg === '.')) {
+    issues.push({ path: ['ftp', 'dir'], message: "must not contain '..' (or '.') segments" });
   }
   if (!ftp.secure && (ftp.ca !== undefined || ftp.insecure)) {
     issues.push({

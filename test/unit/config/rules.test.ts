@@ -146,8 +146,9 @@ describe('clusters', () => {
 
 describe('ftp', () => {
   it.each([
-    ['dir: /disk1/backup/dump', 'dir: /disk1/../etc', "ftp.dir: must not contain '..' segments"],
-    ['dir: /disk1/backup/dump', 'dir: ..', "ftp.dir: must not contain '..'"],
+    ['dir: /disk1/backup/dump', 'dir: /disk1/../etc', "ftp.dir: must not contain '..'"],
+    ['dir: /disk1/backup/dump', 'dir: /disk1/./x', "ftp.dir: must not contain '..' (or '.')"],
+    ['dir: /disk1/backup/dump', 'dir: backup/dump', 'ftp.dir: must be an absolute path'],
     [
       'dir: /disk1/backup/dump',
       'dir: "/disk1\\nDELE x"',
