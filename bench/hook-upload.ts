@@ -1,0 +1,152 @@
+/**
+ * Upload throughput of the node hook (curl via .part, size check, rename)
+ * beside a plain `curl -T` and `lftp put`, with a 1 GiB file on loopback.
+ *
+ *   npx vitest run --config bench/hook-upload.config.ts
+ *
+ * Env: BENCH_KINDS (default `pure-ftpd,vsftpd`; the real servers come from
+ * .ci/install-ftp-servers.sh), BENCH_MIB (default 1024), BENCH_RUNS (3).
+ * Prints MB/s (10^6 B/s) per run and the median. No password reaches any
+ * process argument list: curl and lftp read netrc files.
+ */
+import { spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hookScriptPath, renderHookConfig } from '../src/hook/index.js';
+import {
+  type FtpServerKind,
+  startFtpServer,
+  type TestFtpServer,
+} from '../test/support/ftpServers.js';
+
+const kinds = (process.env.BENCH_KINDS ?? 'pure-ftpd,vsftpd').split(',') as FtpServerKind[];
+const mib = Number(process.env.BENCH_MIB ?? 1024);
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const bytes = mib * 1024 * 1024;
+const archiveName = 'vzdump-lxc-999-2026_11_30-02_00_05.tar.zst';
+
+function run(cmd: string, args: string[], env: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) reject(new Error(`${cmd} exited ${code}`));
+      else resolve((performance.now() - started) / 1000);
+    });
+  });
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+let work: string;
+let dumpDir: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'pfb-bench-hook-'));
+  dumpDir = join(work, 'dump');
+  await mkdir(dumpDir);
+  // Incompressible and in the page cache, like a fresh zstd archive.
+  const out = createWriteStream(join(dumpDir, archiveName));
+  await pipeline(async function* () {
+    const chunk = Buffer.alloc(1024 * 1024);
+    for (let i = 0; i < mib; i++) {
+      for (let j = 0; j < chunk.length; j += 4)
+        chunk.writeUInt32LE((i * 2654435761 + j * 40503) >>> 0, j);
+      yield chunk;
+    }
+  }, out);
+  await writeFile(join(dumpDir, 'vzdump-lxc-999-2026_11_30-02_00_05.log'), 'INFO: bench\n');
+}, 600_000);
+
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe.each(kinds)('upload of %s', (kind) => {
+  let server: TestFtpServer;
+  const results: Record<string, number[]> = { hook: [], 'curl -T': [], 'lftp put': [] };
+
+  beforeAll(async () => {
+    server = await startFtpServer(kind);
+  });
+  afterAll(async () => {
+    await server.close();
+    const line = Object.entries(results)
+      .map(([what, s]) => {
+        const rates = s.map((sec) => bytes / sec / 1e6);
+        return `${what}: ${median(rates).toFixed(0)} MB/s (${rates.map((r) => r.toFixed(0)).join('/')})`;
+      })
+      .join('; ');
+    console.log(`[bench] ${kind}, ${mib} MiB, median of ${runs}: ${line}`);
+  });
+
+  it('measures', async () => {
+    const home = join(work, `home-${kind}`);
+    await mkdir(home, { recursive: true });
+    const netrc = `machine ${server.host}\nlogin ${server.user}\npassword ${server.password}\n`;
+    await writeFile(join(home, '.netrc'), netrc, { mode: 0o600 });
+    const confPath = join(work, `hook-${kind}.conf`);
+    await writeFile(
+      confPath,
+      renderHookConfig({
+        node: 'pve1',
+        storage: 'ftp-staging',
+        uploadAt: 'log-end',
+        ftp: { ...server, secure: false, dir: '/bench' },
+      }),
+      { mode: 0o600 },
+    );
+    const file = join(dumpDir, archiveName);
+    const url = `ftp://${server.host}:${server.port}`;
+    for (let i = 0; i < runs; i++) {
+      results.hook!.push(
+        await run(hookScriptPath(), ['log-end', 'snapshot', '999'], {
+          STOREID: 'ftp-staging',
+          TARGET: file,
+          LOGFILE: join(dumpDir, 'vzdump-lxc-999-2026_11_30-02_00_05.log'),
+          PVE_FTP_BACKUP_HOOK_CONF: confPath,
+        }),
+      );
+      const uploaded = join(server.root, 'bench', 'pve1', 'transfer', archiveName);
+      expect((await stat(uploaded)).size).toBe(bytes);
+      await rm(join(server.root, 'bench'), { recursive: true, force: true });
+
+      results['curl -T']!.push(
+        await run(
+          'curl',
+          [
+            '-q',
+            '-sS',
+            '--netrc-file',
+            join(home, '.netrc'),
+            '--ftp-create-dirs',
+            '-T',
+            file,
+            `${url}/plain/x.bin`,
+          ],
+          { PATH: '/usr/bin:/bin' },
+        ),
+      );
+      await rm(join(server.root, 'plain'), { recursive: true, force: true });
+
+      // lftp reads $HOME/.netrc; the URL's user picks the entry.
+      results['lftp put']!.push(
+        await run(
+          'lftp',
+          [
+            '-c',
+            `set cmd:fail-exit yes; set net:max-retries 2; set ftp:ssl-allow no; open ftp://${server.user}@${server.host}:${server.port}; put ${file} -o /lftp.bin`,
+          ],
+          { PATH: '/usr/bin:/bin', HOME: home },
+        ),
+      );
+      expect((await stat(join(server.root, 'lftp.bin'))).size).toBe(bytes);
+      await rm(join(server.root, 'lftp.bin'), { force: true });
+    }
+  }, 1_800_000);
+});
