@@ -75,16 +75,16 @@ async function jobMain(
   const storageEnv = { STOREID: spec.storage };
   const jobEnv = { STOREID: spec.storage, DUMPDIR: node.dumpDir };
 
-  await mkdir(node.dumpDir, { recursive: true });
-  const storage = node.storages.find((s) => s.id === spec.storage);
-  if (!storage) throw new Error(`storage '${spec.storage}' does not exist`);
-  if (!storage.backup) throw new Error(`storage '${spec.storage}' does not support backups`);
-
   if (flavour.jobInit) {
-    // job-init runs in new(), before the global lock (PM ≥ 7.1-11).
+    // job-init runs first in new(), before storage activation and the global lock (PM ≥ 7.1-11).
     const err = await hook('job-init', storageEnv);
     if (err) throw new Error(err);
   }
+  // Since PM 4.2 storage errors surface here, as TASK ERROR (3.x refused the POST already).
+  const storage = node.storages.find((s) => s.id === spec.storage);
+  if (!storage) throw new Error(`storage '${spec.storage}' does not exist`);
+  if (!storage.backup) throw new Error(`storage '${spec.storage}' does not support backups`);
+  await mkdir(node.dumpDir, { recursive: true });
   let waited = false;
   const lockwaitMin = spec.params.lockwait !== undefined ? Number(spec.params.lockwait) : 180;
   const release = await acquireNodeLock(node, {

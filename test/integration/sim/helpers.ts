@@ -109,7 +109,9 @@ out='${dir}/calls.jsonl'
 args=""
 for a in "$@"; do args="$args\\"$a\\","; done
 envs=$(/usr/bin/env | /usr/bin/sort | /usr/bin/sed 's/"/\\\\"/g; s/^/"/; s/$/",/' | /usr/bin/tr -d '\\n')
-printf '{"argv":[%s""],"env":[%s""]}\\n' "$args" "$envs" >> "$out"
+tf=no; if [ -n "$TARGET$TARFILE" ] && [ -f "$TARGET$TARFILE" ]; then tf=yes; fi
+lf=no; if [ -n "$LOGFILE" ] && [ -f "$LOGFILE" ]; then lf=yes; fi
+printf '{"argv":[%s""],"env":[%s""],"target":"%s","log":"%s"}\\n' "$args" "$envs" "$tf" "$lf" >> "$out"
 echo "hook says $1"
 if [ -f '${dir}/fail-'"$1" ]; then exit $(/bin/cat '${dir}/fail-'"$1"); fi
 exit 0
@@ -123,6 +125,9 @@ exit 0
 export interface HookRecord {
   argv: string[];
   env: Record<string, string>;
+  /** Whether the archive ($TARGET/$TARFILE) and $LOGFILE existed when the hook ran. */
+  targetExists: boolean;
+  logExists: boolean;
 }
 
 export function parseCalls(text: string): HookRecord[] {
@@ -131,12 +136,17 @@ export function parseCalls(text: string): HookRecord[] {
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => {
-      const raw = JSON.parse(l) as { argv: string[]; env: string[] };
+      const raw = JSON.parse(l) as { argv: string[]; env: string[]; target: string; log: string };
       const env: Record<string, string> = {};
       for (const e of raw.env.filter((x) => x !== '')) {
         const i = e.indexOf('=');
         env[e.slice(0, i)] = e.slice(i + 1);
       }
-      return { argv: raw.argv.filter((x) => x !== ''), env };
+      return {
+        argv: raw.argv.filter((x) => x !== ''),
+        env,
+        targetExists: raw.target === 'yes',
+        logExists: raw.log === 'yes',
+      };
     });
 }

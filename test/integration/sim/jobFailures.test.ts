@@ -101,6 +101,40 @@ describe('job-level hook failures', () => {
   });
 });
 
+describe('storage', () => {
+  it('9.1: an unknown or non-backup storage is a TASK ERROR after job-init', async () => {
+    const h = await hook();
+    const { c } = await setup({
+      flavour: '9.1',
+      nodes: [
+        {
+          name: 'pve1',
+          guests: [ct(101)],
+          storages: [
+            { id: 'local', backup: true },
+            { id: 'vmdata', backup: false },
+          ],
+          vzdumpConf: { script: h.script },
+        },
+      ],
+    });
+    const token = { token: 'root@pam!ci=sec' };
+    for (const [storage, msg] of [
+      ['nope', "storage 'nope' does not exist"],
+      ['vmdata', "storage 'vmdata' does not support backups"],
+    ] as const) {
+      const a = await c.call('POST', '/nodes/pve1/vzdump', {
+        ...token,
+        form: { vmid: '101', storage },
+      });
+      expect(a.status).toBe(200);
+      expect((await waitTask(c.call, 'pve1', a.json.data as string, token)).exitstatus).toBe(msg);
+    }
+    const calls = parseCalls(await readFile(path.join(h.dir, 'calls.jsonl'), 'utf8'));
+    expect(calls.map((x) => x.argv.join(' '))).toEqual(['job-init', 'job-init']);
+  });
+});
+
 describe('3.4 specifics', () => {
   it('refuses root-only parameters of the 3.x range to a non-root user, and lists suspend-mode hooks', async () => {
     const h = await hook();

@@ -83,6 +83,12 @@ describe('vzdump on 9.1', () => {
       'log-end snapshot 101',
       'job-end',
     ]);
+    // The archive exists (final name) only from backup-end, the .log only in log-end.
+    expect(calls.filter((x) => x.targetExists).map((x) => x.argv[0])).toEqual([
+      'backup-end',
+      'log-end',
+    ]);
+    expect(calls.filter((x) => x.logExists).map((x) => x.argv[0])).toEqual(['log-end']);
     const dump = sim.dumpDir('pve1');
     const files = (await readdir(dump)).sort();
     expect(files).toHaveLength(2);
