@@ -7,17 +7,10 @@
 import { z } from 'zod';
 import { addSecrets, type Logger } from '../log.js';
 import { createAuth } from './auth.js';
-import { ApiCore, isLoginFailure } from './core.js';
-import { errorCode, findTlsError, PveApiError } from './errors.js';
+import { ApiCore } from './core.js';
+import { PveApiError } from './errors.js';
 import { apiPath, type Params } from './http.js';
-import {
-  backoffDelay,
-  defaultRetryPolicy,
-  isNotSentError,
-  isRetryable,
-  type RetryPolicy,
-  sleep,
-} from './retry.js';
+import { defaultRetryPolicy, isNotSentError, isRetryable, type RetryPolicy } from './retry.js';
 import {
   BackupVolumes,
   DeleteVolumeAnswer,
@@ -32,7 +25,8 @@ import {
 } from './schemas.js';
 import { createTransport } from './transport.js';
 import type { GuestType, PveClient, PveClientOptions, PveVersion, VzdumpParams } from './types.js';
-import { isUpid, parseUpid } from './upid.js';
+import { isUpid } from './upid.js';
+import { findLostVzdump, isLostAnswer } from './vzdumpRecovery.js';
 
 const GUEST_TYPES: readonly GuestType[] = ['openvz', 'lxc', 'qemu'];
 
@@ -161,7 +155,21 @@ class Client implements PveClient {
       }));
     } catch (err) {
       if (!isLostAnswer(err) || signal?.aborted) throw err;
-      return { upid: await this.recoverVzdump(node, params.vmid, err, signal) };
+      return {
+        upid: await findLostVzdump(
+          {
+            cluster: this.cluster,
+            principal: this.core.auth.principal,
+            policy: this.policy,
+            logger: this.logger,
+            activeVzdumps: (s) => this.activeTasks(node, { vmid: params.vmid, type: 'vzdump' }, s),
+          },
+          node,
+          params.vmid,
+          err,
+          signal,
+        ),
+      };
     }
     const text = answer.trim();
     if (isUpid(text)) return { upid: text };
@@ -172,73 +180,6 @@ class Client implements PveClient {
       answer: text,
     });
     return { upid: undefined, answer: text };
-  }
-
-  /**
-   * After a lost answer the POST may or may not have started a task; sending it
-   * again could back the guest up twice (or queue a second job on the node
-   * lock). Look for a vzdump task of that vmid among the node's active tasks,
-   * a few times (the server may still be forking the worker).
-   */
-  private async recoverVzdump(
-    node: string,
-    vmid: number,
-    lost: unknown,
-    signal?: AbortSignal,
-  ): Promise<string> {
-    const path = apiPath('nodes', node, 'vzdump');
-    this.logger.warn('answer to vzdump POST lost; looking for the task it may have started', {
-      cluster: this.cluster,
-      node,
-      vmid,
-      code: errorCode(lost),
-      status: lost instanceof PveApiError ? lost.status : undefined,
-    });
-    const rounds = Math.max(1, this.policy.attempts);
-    for (let round = 1; round <= rounds; round++) {
-      const tasks = await this.activeTasks(node, { vmid, type: 'vzdump' }, signal);
-      const exact = tasks.filter((t) => t.id === String(vmid));
-      // Before PVE 5.3-8 the vzdump UPID has an empty id: accept such a task only when it is
-      // the single one started by our own user (the NAS lock keeps other runs off this node).
-      const candidates =
-        exact.length > 0
-          ? exact
-          : tasks.filter((t) => t.id === '' && userOfUpid(t.upid) === this.core.auth.principal);
-      if (candidates.length === 1 && candidates[0]) {
-        this.logger.info('found the vzdump task of the lost answer', {
-          cluster: this.cluster,
-          node,
-          vmid,
-        });
-        return candidates[0].upid;
-      }
-      if (candidates.length > 1) {
-        throw new PveApiError(
-          {
-            cluster: this.cluster,
-            method: 'POST',
-            path,
-            code: errorCode(lost),
-            cause: lost,
-          },
-          `cluster "${this.cluster}": answer to POST ${path} (vmid ${vmid}) was lost and ${candidates.length} running vzdump tasks could be ours; not re-sent`,
-        );
-      }
-      if (round < rounds) await sleep(backoffDelay(round, this.policy), signal);
-    }
-    throw new PveApiError(
-      {
-        cluster: this.cluster,
-        method: 'POST',
-        path,
-        ...(lost instanceof PveApiError && lost.status !== undefined
-          ? { status: lost.status }
-          : {}),
-        code: errorCode(lost),
-        cause: lost,
-      },
-      `cluster "${this.cluster}": answer to POST ${path} (vmid ${vmid}) was lost and no vzdump task for it is running on node ${node}; not re-sent to avoid a duplicate backup`,
-    );
   }
 
   async taskStatus(node: string, upid: string, signal?: AbortSignal) {
@@ -368,21 +309,4 @@ function isGuestType(t: string): t is GuestType {
 
 function checkUpid(upid: string): void {
   if (!isUpid(upid)) throw new TypeError('not a valid UPID');
-}
-
-function userOfUpid(upid: string): string | undefined {
-  return parseUpid(upid)?.user;
-}
-
-/**
- * A failure after which the POST may have been executed: the connection broke
- * or timed out after the request was (possibly) sent, or pveproxy's forward to
- * pvedaemon failed mid-way (596). Not: TLS refusal, connect failures, real answers.
- */
-function isLostAnswer(err: unknown): boolean {
-  if (findTlsError(err)) return false;
-  // A failed login before the POST: the POST itself never left.
-  if (!(err instanceof PveApiError) || isLoginFailure(err)) return false;
-  if (err.status === undefined) return !isNotSentError(err) && err.code !== undefined;
-  return err.status === 596;
 }
