@@ -59,6 +59,8 @@ describe.each(flavours)(
       const err = await client.listGuests('pve1', other).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(PveApiError);
       expect((err as PveApiError).status).toBe(501);
+      // the text comes from the reason phrase (3.4) or the body `message` (8.4+)
+      expect((err as PveApiError).pveMessage).toMatch(/not implemented/);
       expect(sim.requests.length - before).toBe(1);
     });
 
