@@ -108,7 +108,8 @@ describe('tasks', () => {
   it('serialises two jobs on one node with the global lock and lists active tasks', async () => {
     const { sim, c } = await setup({
       flavour: '9.1',
-      backupDurationMs: 400,
+      // Job 1 must still hold the lock when job 2 arrives, even on a busy machine.
+      backupDurationMs: (g) => (g.vmid === 101 ? 1500 : 20),
       nodes: [{ name: 'pve1', guests: [lxc(101), lxc(102)] }],
     });
     const u1 = (
@@ -221,14 +222,20 @@ describe('tasks', () => {
         form: { vmid: '101', storage: 'local' },
       })
     ).json.data as string;
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait (bounded) until the hook runs and has written its pid.
+    const pidFile = path.join(h.dir, 'pid');
+    for (let i = 0; i < 200; i++) {
+      if ((await readFile(pidFile, 'utf8').catch(() => '')).trim() !== '') break;
+      await new Promise((r) => setTimeout(r, 25));
+    }
     const t0 = Date.now();
     const del = await c.call('DELETE', `/nodes/pve1/tasks/${encodeURIComponent(upid)}`, TOKEN);
     expect(del.json.data).toBeNull();
     const st = await waitTask(c.call, 'pve1', upid, TOKEN);
     expect(Date.now() - t0).toBeLessThan(3000);
     expect(st.exitstatus).toBe('interrupted by signal');
-    const pid = Number(await readFile(path.join(h.dir, 'pid'), 'utf8'));
+    const pid = Number(await readFile(pidFile, 'utf8'));
+    expect(pid).toBeGreaterThan(0);
     expect(() => process.kill(pid, 0)).toThrow();
   });
 });
