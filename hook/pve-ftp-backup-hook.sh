@@ -214,10 +214,17 @@ curl_meaning() {
 # fail_from_curl RC: sets fail_reason from curl's own error line or its code.
 fail_from_curl() {
   fail_reason=''
+  # curl's own line is `curl: (N) reason`; some errors (certificates) add
+  # advice lines after it, so take the first such line, not the last line.
   if [ -s "$TMP/err" ]; then
     while IFS= read -r _l || [ -n "$_l" ]; do
       _l=${_l%"$CR"}
-      [ -n "$_l" ] && fail_reason=$_l
+      case $_l in
+      'curl: ('*)
+        fail_reason=$_l
+        break
+        ;;
+      esac
     done <"$TMP/err"
   fi
   [ -n "$fail_reason" ] || fail_reason="curl: ($1) $(curl_meaning "$1")"

@@ -11,6 +11,7 @@ import {
   ftpServerKinds,
   startFtpServer,
   supportsQuota,
+  supportsTls,
   type TestFtpServer,
 } from '../../support/ftpServers.js';
 import { confFor, type FakeNode, fakeNode, fastRetries, guestEnv, runHook } from './hookRun.js';
@@ -228,4 +229,89 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
       `pve-ftp-backup-hook: ERROR: cannot read the config file ${node.confPath}\n`,
     );
   });
+});
+
+describe.each(ftpServerKinds())('hook secrets and FTPS, FTP server %s', (kind) => {
+  let node: FakeNode;
+  const servers: TestFtpServer[] = [];
+
+  beforeEach(async () => {
+    node = await fakeNode();
+  });
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close();
+    await node.close();
+  });
+
+  /** Every process command line seen while `running` is pending. */
+  async function watchCommandLines(running: Promise<unknown>): Promise<string[]> {
+    let done = false;
+    void running.finally(() => {
+      done = true;
+    });
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000 && !done; i++) {
+      for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+        if (!/^\d+$/.test(pid)) continue;
+        const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+        if (cmdline) seen.add(cmdline.replaceAll('\0', ' '));
+      }
+    }
+    await running;
+    return [...seen];
+  }
+
+  it('never puts the password on a command line (curl reads a netrc)', async () => {
+    const server = await startFtpServer(kind);
+    servers.push(server);
+    await node.writeConf(confFor(server));
+    const files = await node.backup(archiveName, 30_000_000);
+    const running = runHook(['log-end', 'snapshot', '101'], guestEnv(node, 'ftp-staging', files));
+    const cmdlines = await watchCommandLines(running);
+    expect((await running).code).toBe(0);
+    const curls = cmdlines.filter((c) => c.startsWith('curl '));
+    expect(curls.length).toBeGreaterThan(0);
+    expect(curls.some((c) => c.includes('--netrc-file'))).toBe(true);
+    expect(cmdlines.filter((c) => c.includes(server.password))).toEqual([]);
+  });
+
+  it.runIf(supportsTls(kind))('uploads over explicit FTPS trusting the NAS CA file', async () => {
+    const server = await startFtpServer(kind, { tls: true });
+    servers.push(server);
+    const caFile = join(node.base, 'nas-ca.pem');
+    await writeFile(caFile, server.certPem!);
+    const conf = confFor(server);
+    await node.writeConf({ ...conf, ftp: { ...conf.ftp, secure: true, caFile } });
+    const files = await node.backup(archiveName, 100_000);
+    const result = await runHook(
+      ['log-end', 'snapshot', '101'],
+      guestEnv(node, 'ftp-staging', files),
+    );
+    expect(result.code, result.output).toBe(0);
+    const uploaded = await readFile(join(server.root, 'backup', 'pve1', 'transfer', archiveName));
+    expect(uploaded.equals(files.archiveData)).toBe(true);
+  });
+
+  it.runIf(supportsTls(kind))(
+    'refuses an untrusted NAS certificate unless insecure is set',
+    async () => {
+      const server = await startFtpServer(kind, { tls: true });
+      servers.push(server);
+      const conf = confFor(server);
+      await node.writeConf({ ...conf, ftp: { ...conf.ftp, secure: true } }, fastRetries);
+      const files = await node.backup(archiveName, 1000);
+      const refused = await runHook(
+        ['log-end', 'snapshot', '101'],
+        guestEnv(node, 'ftp-staging', files),
+      );
+      expect(refused.code).not.toBe(0);
+      expect(refused.output).toMatch(/failed after 1 attempt\(s\): curl: \(60\)/);
+      await node.writeConf({ ...conf, ftp: { ...conf.ftp, secure: true, insecure: true } });
+      const accepted = await runHook(
+        ['log-end', 'snapshot', '101'],
+        guestEnv(node, 'ftp-staging', files),
+      );
+      expect(accepted.code, accepted.output).toBe(0);
+    },
+  );
 });
