@@ -26,7 +26,7 @@ export const generationsCommand: Command<GenerationsOptions> = async (options, c
     env: ctx.env,
     cwd: ctx.cwd,
   });
-  registerSecrets(ctx.logger, config);
+  registerSecrets(config);
   for (const w of warnings) ctx.logger.warn(w);
   let fs: Awaited<ReturnType<typeof openNasSession>>;
   try {

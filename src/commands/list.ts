@@ -36,7 +36,7 @@ export const listCommand: Command<ListOptions> = async (options, ctx) => {
     env: ctx.env,
     cwd: ctx.cwd,
   });
-  registerSecrets(ctx.logger, config);
+  registerSecrets(config);
   for (const w of warnings) ctx.logger.warn(w);
   const planned = await planBackup({
     config,

@@ -4,6 +4,7 @@
  * stderr always. Returns the exit code of DESIGN.md.
  */
 import { loadConfig } from '../config/index.js';
+import { progress } from '../log.js';
 import { runDryRun } from '../orchestrator/dryRunCommand.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
 import { runBackup } from '../orchestrator/runBackup.js';
@@ -33,7 +34,7 @@ export async function executeRun(
     env: ctx.env,
     cwd: ctx.cwd,
   });
-  registerSecrets(ctx.logger, config);
+  registerSecrets(config);
   for (const w of warnings) ctx.logger.warn(w);
   if (options.dryRun) {
     return { exitCode: await runDryRun(config, options, ctx, tuning?.client) };
@@ -48,8 +49,8 @@ export async function executeRun(
     logger: ctx.logger,
     signal: ctx.signal,
     forceSignal: ctx.forceSignal,
-    onProgress: (node, line) => ctx.logger.verbose(`${node}: ${line}`, { node, progress: true }),
-    onSecrets: (secrets) => registerSecrets(ctx.logger, undefined, secrets),
+    onProgress: (node, line) => progress(ctx.logger, node, line),
+    onSecrets: (secrets) => registerSecrets(undefined, secrets),
     ...(tuning ? { tuning } : {}),
   });
   ctx.stderr.write(formatReportText(report));

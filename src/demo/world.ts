@@ -33,6 +33,13 @@ export interface WorldOptions {
   keep?: number;
   /** Where the FTP server keeps its files; default a fresh dir inside the world's temp dir. */
   ftpRoot?: string;
+  /**
+   * Overrides of hook.conf's tuning keys (`retries`, `retry_delay`, `connect_timeout`,
+   * `stall_timeout`; defaults 3, 10, 30, 120 s): tests make failures fast.
+   */
+  hookTuning?: Partial<
+    Record<'retries' | 'retry_delay' | 'connect_timeout' | 'stall_timeout', number>
+  >;
 }
 
 export interface World {
@@ -45,6 +52,8 @@ export interface World {
   configPath: string;
   /** Environment the config's `${VAR}`s need (the secrets). */
   env: Record<string, string>;
+  /** The hook.conf installed on a node (tests edit it to break that node's uploads). */
+  hookConfPath(node: string): string;
   /** Rewrite the config with changes (deep-merged at the top level sections). */
   writeConfig(changes?: Record<string, Record<string, unknown> | unknown[]>): Promise<string>;
   close(): Promise<void>;
@@ -145,6 +154,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       tmp,
       configPath,
       env,
+      hookConfPath: (node) => join(tmp, 'hook', `${node}.conf`),
       writeConfig,
       async close() {
         await started.sim.close().catch(() => {});
@@ -167,6 +177,7 @@ async function installHook(
   ftp: EmbeddedFtpServer,
   user: string,
   password: string,
+  tuning: WorldOptions['hookTuning'] = {},
 ): Promise<SimNode[]> {
   const hookDir = join(tmp, 'hook');
   await mkdir(hookDir, { recursive: true, mode: 0o700 });
@@ -176,12 +187,15 @@ async function installHook(
   const out: SimNode[] = [];
   for (const node of nodes) {
     const conf = join(hookDir, `${node.name}.conf`);
-    const text = renderHookConfig({
+    let text = renderHookConfig({
       node: node.name,
       ftp: { host: ftp.host, port: ftp.port, user, password, secure: false, dir: DEMO_FTP_DIR },
       storage: DEMO_STORAGE,
       uploadAt: 'log-end',
     });
+    for (const [key, value] of Object.entries(tuning)) {
+      text = text.replace(new RegExp(`^${key}=\\d+$`, 'm'), `${key}=${value}`);
+    }
     await writeFile(conf, text, { mode: 0o600 });
     out.push({
       ...node,
