@@ -49,13 +49,14 @@ export function sendData(res: ServerResponse, result: ApiResult): void {
 export function sendError(res: ServerResponse, err: ApiError, messageInBody: boolean): void {
   // The server keeps only the first line of the message as the reason phrase.
   const firstLine = err.message.split('\n')[0] ?? '';
-  const reason = /[\r\n]/.test(firstLine) || firstLine === '' ? undefined : firstLine;
+  // Node refuses reason phrases with characters outside latin-1 (a UTF-8 path in a 501).
+  const reason = firstLine.replace(/[^\t\x20-\x7e\xa0-\xff]/g, '?');
   const body: Record<string, unknown> = { data: null };
   if (err.errors) body.errors = err.errors;
   if (messageInBody) body.message = `${err.message}\n`;
   const text = JSON.stringify(body);
   res.shouldKeepAlive = false;
-  res.writeHead(err.status, reason ?? '', {
+  res.writeHead(err.status, reason, {
     'Content-Type': 'application/json;charset=UTF-8',
     'Content-Length': Buffer.byteLength(text),
     Connection: 'close',

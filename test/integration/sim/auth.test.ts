@@ -158,3 +158,27 @@ describe('simulator auth (3.4)', () => {
     );
   });
 });
+
+describe('odd requests', () => {
+  it('answers 501 for a UTF-8 path without breaking the reason phrase', async () => {
+    const sim = await startSimulator({
+      flavour: '8.4',
+      nodes: [{ name: 'pve1', guests }],
+      tokens: [{ id: 'root@pam!t', secret: 's' }],
+      authFailureDelayMs: 0,
+    });
+    const c = client(sim);
+    try {
+      const a = await c.call('GET', `/nodes/pve1/${encodeURIComponent('gäste✓')}`, {
+        token: 'root@pam!t=s',
+      });
+      expect(a.status).toBe(501);
+      expect(a.reason).toMatch(/^Method 'GET \/nodes\/pve1\/g.*' not implemented$/);
+      const ok = await c.call('GET', '/version', { token: 'root@pam!t=s' });
+      expect(ok.status).toBe(200);
+    } finally {
+      await c.close();
+      await sim.close();
+    }
+  });
+});
