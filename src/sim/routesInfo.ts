@@ -4,6 +4,7 @@
  * field sets and JSON types of each flavour.
  */
 import { type ClusterState, guestName, type NodeState } from './cluster.js';
+import { ApiError } from './envelope.js';
 import type { Route, RouteContext } from './router.js';
 import { arg } from './router.js';
 import type { SimGuest } from './scenario.js';
@@ -150,6 +151,18 @@ function guestList(kind: 'openvz' | 'lxc' | 'qemu') {
   });
 }
 
+function guestStatus(ctx: RouteContext) {
+  const [kind, vmidText] = [ctx.params[0]!, ctx.params[1]!];
+  const guest = ctx.node!.guests.find((g) => g.type === kind && String(g.vmid) === vmidText);
+  if (!guest) {
+    throw new ApiError(
+      500,
+      `Configuration file 'nodes/${ctx.node!.name}/${kind}/${vmidText}.conf' does not exist`,
+    );
+  }
+  return { data: { ...guestRow(ctx.state, guest, true), ha: { managed: 0 } } };
+}
+
 /** The read-only routes; `fingerprint` is the server certificate's. */
 export function infoRoutes(fingerprint: string): Route[] {
   return [
@@ -212,5 +225,11 @@ export function infoRoutes(fingerprint: string): Route[] {
       when: (c) => c.state.flavour.containerType === 'lxc',
     },
     { method: 'GET', pattern: /^\/nodes\/[^/]+\/qemu$/, handler: guestList('qemu') },
+    {
+      method: 'GET',
+      pattern: /^\/nodes\/[^/]+\/(openvz|lxc|qemu)\/(\d+)\/status\/current$/,
+      handler: guestStatus,
+      when: (c) => c.params[0] === 'qemu' || c.params[0] === c.state.flavour.containerType,
+    },
   ];
 }

@@ -84,6 +84,27 @@ describe('endpoints per flavour', () => {
     expect(v3.json.data).toMatchObject({ version: '3.4', keyboard: 'en-us' });
   });
 
+  it('answers a single guest status, 500 for an unknown one, 501 for the wrong container type', async () => {
+    const { c } = await setup({
+      flavour: '9.1',
+      nodes: [{ name: 'pve1', guests: [lxc(101, { lock: 'backup' })] }],
+    });
+    const one = await c.call('GET', '/nodes/pve1/lxc/101/status/current', TOKEN);
+    expect(one.json.data).toMatchObject({
+      vmid: 101,
+      status: 'running',
+      lock: 'backup',
+      ha: { managed: 0 },
+    });
+    const none = await c.call('GET', '/nodes/pve1/lxc/999/status/current', TOKEN);
+    expect([none.status, none.reason]).toEqual([
+      500,
+      "Configuration file 'nodes/pve1/lxc/999.conf' does not exist",
+    ]);
+    const ovz = await c.call('GET', '/nodes/pve1/openvz/101/status/current', TOKEN);
+    expect(ovz.status).toBe(501);
+  });
+
   it('answers 595 for an offline node and lists it offline', async () => {
     const { sim, c } = await setup({
       flavour: '8.4',
