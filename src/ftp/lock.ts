@@ -33,16 +33,10 @@ const Holder = z.object({
 });
 type Holder = z.infer<typeof Holder>;
 
+/** What the lock needs of a RemoteFs. */
 export type LockFs = Pick<
   RemoteFs,
-  | 'list'
-  | 'size'
-  | 'mkdirp'
-  | 'mkdirExclusive'
-  | 'removeDir'
-  | 'removeFile'
-  | 'readText'
-  | 'writeText'
+  'list' | 'mkdirp' | 'mkdirExclusive' | 'removeDir' | 'removeFile' | 'readText' | 'writeText'
 >;
 
 export type LockResult =
