@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
@@ -28,6 +28,14 @@ const serversDir =
   process.env.PVE_FTP_BACKUP_FTP_SERVERS_DIR ?? '/opt/pve-ftp-backup-test/ftp-servers';
 const systemUser = 'pfbftp';
 const host = '127.0.0.1';
+
+/** Daemons and PAM files still live; reaped if the test process exits without close(). */
+const live = new Set<ChildProcess>();
+const pamFiles = new Set<string>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+  for (const file of pamFiles) rmSync(file, { force: true });
+});
 
 export interface RealServerOptions {
   base: string;
@@ -178,12 +186,17 @@ export async function startRealFtpServer(
       const pamService = `pfb-vsftpd-${id}`;
       const pwdfile = join(base, 'vsftpd.passwd');
       await writeFile(pwdfile, `${systemUser}:${await hashPassword(password)}\n`, { mode: 0o600 });
+      const pamFile = `/etc/pam.d/${pamService}`;
+      pamFiles.add(pamFile);
       await writeFile(
-        `/etc/pam.d/${pamService}`,
+        pamFile,
         `auth required pam_pwdfile.so nodelay pwdfile=${pwdfile}\naccount required pam_permit.so\nsession required pam_permit.so\n`,
       );
-      cleanup = () => rm(`/etc/pam.d/${pamService}`, { force: true });
-      await mkdir(join(base, 'empty'), { mode: 0o755 });
+      cleanup = async () => {
+        await rm(pamFile, { force: true });
+        pamFiles.delete(pamFile);
+      };
+      await mkdir(join(base, 'empty'), { mode: 0o755, recursive: true });
       const file = join(base, 'vsftpd.conf');
       await writeFile(
         file,
@@ -247,6 +260,8 @@ export async function startRealFtpServer(
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const child = await start(port);
+    live.add(child);
+    child.once('exit', () => live.delete(child));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
