@@ -186,7 +186,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
         upid: deleted.upid,
         logger: log,
         // imgdel tasks take milliseconds: look early.
-        firstPollMs: 150,
+        firstPollMs: 50,
         ...ctx.watch,
       });
       const del = taskOutcome(watched.exitstatus, watched.lines);

@@ -1,0 +1,62 @@
+/**
+ * Bench helper process: the orchestrator alone — the real `run` command code
+ * (config load, inventory, plan, node pool, NAS) in this process, so that
+ * process.resourceUsage() is the orchestrator's peak RSS and CPU time.
+ * argv[2] = JSON { configPath, env, cwd, parallelNodes? }.
+ */
+import { Writable } from 'node:stream';
+import { executeRun } from '../src/commands/run.js';
+import { silentLogger } from '../src/log.js';
+
+const input = JSON.parse(process.argv[2] ?? '{}') as {
+  configPath: string;
+  env: Record<string, string>;
+  cwd: string;
+};
+const sink = new Writable({ write: (_c, _e, cb) => cb() });
+// maxRSS includes the spike of compiling the modules at start; sample the RSS
+// during the run too, to see whether it grows with guests or archive size.
+let runPeakRss = process.memoryUsage().rss;
+const sampler = setInterval(() => {
+  runPeakRss = Math.max(runPeakRss, process.memoryUsage().rss);
+}, 20);
+const t0 = performance.now();
+const result = await executeRun(
+  {
+    config: input.configPath,
+    json: false,
+    node: [],
+    vmid: [],
+    dryRun: false,
+    noRotate: false,
+    breakLock: false,
+  },
+  {
+    stdout: sink,
+    stderr: sink,
+    signal: new AbortController().signal,
+    forceSignal: new AbortController().signal,
+    logger: silentLogger(),
+    env: { ...process.env, ...input.env },
+    cwd: input.cwd,
+    isTty: false,
+  },
+);
+const wallMs = performance.now() - t0;
+clearInterval(sampler);
+const usage = process.resourceUsage();
+const summary = result.report?.summary;
+process.stdout.write(
+  `${JSON.stringify({
+    exitCode: result.exitCode,
+    wallMs,
+    maxRssKiB: usage.maxRSS,
+    runPeakRssKiB: Math.round(runPeakRss / 1024),
+    cpuUserMs: usage.userCPUTime / 1000,
+    cpuSystemMs: usage.systemCPUTime / 1000,
+    summary,
+    guests: result.report?.nodes.flatMap((n) =>
+      n.guests.map((g) => ({ node: n.node, vmid: g.vmid, outcome: g.outcome, error: g.error })),
+    ),
+  })}\n`,
+);

@@ -1,0 +1,56 @@
+/**
+ * Bench helper process: the simulated cluster (real hook) and the FTP server,
+ * kept out of the orchestrator's process so its RSS and CPU are its own.
+ * argv[2] = JSON WorldOptions. Prints one `ready` JSON line; on stdin `dump`
+ * prints the task and request records, `close` shuts down.
+ */
+import { createInterface } from 'node:readline';
+import { startWorld, type WorldOptions } from '../src/demo/world.js';
+
+interface TaskRecord {
+  upid: string;
+  node: string;
+  vmids: number[];
+  firstSeen: number;
+  endedAt?: number;
+  exitstatus?: string;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as WorldOptions;
+const world = await startWorld(options);
+const tasks = new Map<string, TaskRecord>();
+
+// Watch the tasks closely (10 ms) to know when each really started and ended.
+const timer = setInterval(() => {
+  const now = Date.now();
+  for (const t of world.sim.tasks()) {
+    let rec = tasks.get(t.upid);
+    if (!rec) {
+      rec = { upid: t.upid, node: t.node, vmids: t.vmids, firstSeen: now };
+      tasks.set(t.upid, rec);
+    }
+    if (!t.running && rec.endedAt === undefined) {
+      rec.endedAt = now;
+      if (t.exitstatus !== undefined) rec.exitstatus = t.exitstatus;
+    }
+  }
+}, 10);
+
+process.stdout.write(
+  `${JSON.stringify({ ready: true, configPath: world.configPath, env: world.env, tmp: world.tmp })}\n`,
+);
+
+const rl = createInterface({ input: process.stdin });
+for await (const line of rl) {
+  if (line === 'dump') {
+    const requests = world.sim.requests
+      .filter((r) => r.path.includes('/tasks/') || r.path.endsWith('/vzdump'))
+      .map((r) => ({ method: r.method, path: r.path, at: r.at }));
+    process.stdout.write(`${JSON.stringify({ tasks: [...tasks.values()], requests })}\n`);
+  } else if (line === 'close') {
+    break;
+  }
+}
+clearInterval(timer);
+await world.close();
+process.exit(0);
