@@ -169,11 +169,12 @@ urlencode() {
   printf '%s' "$_out"
 }
 
-# netrc_token STRING: a netrc token; quoted (curl >= 7.84) only when it must
-# be, so plain passwords also work with the older curl of old PVE releases.
+# netrc_token STRING: a netrc token. Plain when it can be (any curl reads
+# that, even the old ones of PVE 3-7); quoted, with \ and " escaped, only when
+# it holds whitespace or starts with a quote or # (needs curl >= 7.84).
 netrc_token() {
   case $1 in
-  '' | '#'* | *[\"\\\ \	]*) ;;
+  '' | '"'* | '#'* | *[\ \	]*) ;;
   *)
     printf '%s' "$1"
     return
@@ -279,6 +280,9 @@ remote_size() {
       ;;
     esac
   done <"$TMP/out"
+  case $rsize in
+  *[!0-9]*) rsize='' ;;
+  esac
   return 0
 }
 

@@ -76,6 +76,19 @@ function checkInput(input: HookConfigInput): void {
   ] as const) {
     requireNonEmpty(key, value);
   }
+  for (const [key, value] of [
+    ['user', ftp.user],
+    ['password', ftp.password],
+  ] as const) {
+    // curl refuses netrc credentials with control characters ("control code
+    // detected in .netrc credentials"), so the hook could never log in.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
+    if (/[\x00-\x1f\x7f]/.test(value)) {
+      throw new HookConfigError(
+        `hook.conf: ${key} contains a control character (tab?); curl cannot send it`,
+      );
+    }
+  }
   if (!nodeName.test(input.node)) {
     throw new HookConfigError(`hook.conf: node "${input.node}" is not a valid PVE node name`);
   }

@@ -47,6 +47,7 @@ after N attempt(s): <curl's reason>". The password never appears there, nor
 in any command line (curl reads it from a private netrc file that is removed
 when the hook exits).
 
-Passwords with spaces, quotes or backslashes need curl >= 7.84 on the node
-(PVE 8 and later); other characters work with any curl.
+A password with a space, or one that starts with " or #, needs curl >= 7.84 on
+the node (PVE 8 and later); any other printable characters work with any curl.
+Control characters (tab included) cannot be used.
 `;

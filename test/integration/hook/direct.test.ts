@@ -15,6 +15,7 @@ import {
   type TestFtpServer,
 } from '../../support/ftpServers.js';
 import { confFor, type FakeNode, fakeNode, fastRetries, guestEnv, runHook } from './hookRun.js';
+import { startLoginRecorder } from './loginRecorder.js';
 
 const archiveName = 'vzdump-lxc-101-2026_11_30-02_00_05.tar.zst';
 const logName = 'vzdump-lxc-101-2026_11_30-02_00_05.log';
@@ -314,4 +315,53 @@ describe.each(ftpServerKinds())('hook secrets and FTPS, FTP server %s', (kind) =
       expect(accepted.code, accepted.output).toBe(0);
     },
   );
+});
+
+describe('hook login with a hostile password (what curl sends, recorded)', () => {
+  it.each([
+    'dq"only',
+    "sq'only",
+    'sp ace',
+    ' lead and trail ',
+    'bs\\only',
+    'back\\slash\\t-not-a-tab',
+    '#starts-with-hash',
+    '"starts-with-quote',
+    'a$b`c`$(d)=e#f',
+    'ünï ✓',
+    'sp "and" quote\\',
+  ])('sends %j exactly as configured', async (password) => {
+    const recorder = await startLoginRecorder();
+    const node = await fakeNode();
+    try {
+      const user = 'bk user';
+      await node.writeConf(
+        {
+          node: 'pve1',
+          storage: 'ftp-staging',
+          uploadAt: 'log-end',
+          ftp: {
+            host: recorder.host,
+            port: recorder.port,
+            user,
+            password,
+            secure: false,
+            dir: '/d',
+          },
+        },
+        'retries=0\n',
+      );
+      const files = await node.backup(archiveName, 2000);
+      const result = await runHook(
+        ['log-end', 'snapshot', '101'],
+        guestEnv(node, 'ftp-staging', files),
+      );
+      expect(result.output).toContain('curl: (67)');
+      expect(result.output).not.toContain(password);
+      expect(recorder.logins[0]).toEqual({ user, pass: password });
+    } finally {
+      await recorder.close();
+      await node.close();
+    }
+  });
 });
