@@ -69,7 +69,12 @@ afterAll(async () => {
 
 describe.each(kinds)('upload of %s', (kind) => {
   let server: TestFtpServer;
-  const results: Record<string, number[]> = { hook: [], 'curl -T': [], 'lftp put': [] };
+  const results: Record<string, number[]> = {
+    hook: [],
+    'curl -T': [],
+    'curl, hook options': [],
+    'lftp put': [],
+  };
 
   beforeAll(async () => {
     server = await startFtpServer(kind);
@@ -133,6 +138,35 @@ describe.each(kinds)('upload of %s', (kind) => {
         );
         expect((await stat(join(server.root, 'plain', 'x.bin'))).size).toBe(bytes);
         await rm(join(server.root, 'plain'), { recursive: true, force: true });
+        return seconds;
+      },
+      // The hook's own curl options alone, to tell their cost from the
+      // hook's fixed cost (8 logins: probe, upload, probe, rename per file).
+      'curl, hook options': async () => {
+        const seconds = await run(
+          'curl',
+          [
+            '-q',
+            '-sS',
+            '--netrc-file',
+            join(home, '.netrc'),
+            '--connect-timeout',
+            '30',
+            '--speed-limit',
+            '1',
+            '--speed-time',
+            '120',
+            '--ftp-create-dirs',
+            '-C',
+            '-',
+            '-T',
+            file,
+            `${url}/%2Fopts/x.bin.part`,
+          ],
+          { PATH: '/usr/bin:/bin' },
+        );
+        expect((await stat(join(server.root, 'opts', 'x.bin.part'))).size).toBe(bytes);
+        await rm(join(server.root, 'opts'), { recursive: true, force: true });
         return seconds;
       },
       // lftp reads $HOME/.netrc; the URL's user picks the entry.
