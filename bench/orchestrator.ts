@@ -2,17 +2,13 @@
  * Bench helper process: the orchestrator alone — the real `run` command code
  * (config load, inventory, plan, node pool, NAS) in this process, so that
  * process.resourceUsage() is the orchestrator's peak RSS and CPU time.
- * argv[2] = JSON { configPath, env, cwd, parallelNodes? }.
+ * argv[2] = JSON { configPath, cwd }; the secrets come in the environment.
  */
 import { Writable } from 'node:stream';
 import { executeRun } from '../src/commands/run.js';
 import { silentLogger } from '../src/log.js';
 
-const input = JSON.parse(process.argv[2] ?? '{}') as {
-  configPath: string;
-  env: Record<string, string>;
-  cwd: string;
-};
+const input = JSON.parse(process.argv[2] ?? '{}') as { configPath: string; cwd: string };
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
 // maxRSS includes the spike of compiling the modules at start; sample the RSS
 // during the run too, to see whether it grows with guests or archive size.
@@ -37,7 +33,7 @@ const result = await executeRun(
     signal: new AbortController().signal,
     forceSignal: new AbortController().signal,
     logger: silentLogger(),
-    env: { ...process.env, ...input.env },
+    env: process.env,
     cwd: input.cwd,
     isTty: false,
   },

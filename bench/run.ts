@@ -91,9 +91,10 @@ async function scenario(
       [
         ...flags,
         here('orchestrator.js'),
-        JSON.stringify({ configPath: ready.configPath, env: ready.env, cwd: ready.tmp }),
+        JSON.stringify({ configPath: ready.configPath, cwd: ready.tmp }),
       ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      // The secrets travel in the environment (the config's ${VAR}s), never in argv.
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...ready.env } },
     );
     const orchKill = setTimeout(() => orch.kill('SIGKILL'), timeoutMs);
     const result = JSON.parse((await lines(orch).next()).value ?? '{}') as OrchestratorResult;
