@@ -107,7 +107,11 @@ export async function runNode(
       return end('error', `could not take the node lock: ${msg(error)}`);
     }
     if (!lock.acquired) {
-      if (lock.holder) result.lockHolder = lock.holder;
+      if (lock.holder) {
+        // Only who and since when: never anything else the lock file may carry.
+        const { runId, host, pid, startedAt } = lock.holder;
+        result.lockHolder = { runId, host, pid, startedAt };
+      }
       return end('locked', lock.message);
     }
     try {
@@ -148,8 +152,12 @@ async function underLock(
   }
 
   const runStarted = new Date(now()).toISOString();
-  for (const guest of plan.guests) {
+  for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
+    ctx.onProgress?.(
+      plan.node,
+      `guest ${guest.vmid}${guest.name ? ` (${guest.name})` : ''}: vzdump ${i + 1}/${plan.guests.length}`,
+    );
     const guestResult = await runGuest(
       {
         node: plan.node,

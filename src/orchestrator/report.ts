@@ -164,6 +164,13 @@ export function formatReportText(report: RunReport): string {
   }
   if (rows.length > 1) out.push(table(rows));
   for (const n of report.nodes) {
+    if (n.skipped.length > 0) {
+      out.push(
+        `${n.node}: not selected: ${n.skipped.map((s) => `${s.vmid} (${s.reason})`).join(', ')}`,
+      );
+    }
+  }
+  for (const n of report.nodes) {
     for (const r of n.rotation?.retainedPastKeep ?? []) {
       out.push(`${n.node}: kept ${r.name} past retention: ${r.reason}`);
     }

@@ -124,6 +124,8 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
           ...(o.tuning?.watch ? { watch: o.tuning.watch } : {}),
         },
       );
+      // An empty text clears the node's live progress line.
+      o.onProgress?.(plan.node, '');
       const problem = planned.nodeProblems.get(`${plan.cluster}/${plan.node}`);
       if (problem && result.status === 'offline') result.reason = `guest list failed: ${problem}`;
       return result;

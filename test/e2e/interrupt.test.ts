@@ -25,7 +25,8 @@ beforeAll(async () => {
   world = await startWorld({
     flavour: '9.1',
     auth: 'token',
-    backupDurationMs: 1500,
+    // 101 is quick enough to finish after the first SIGINT; 102 runs long (the force-stop case).
+    backupDurationMs: (g) => (g.vmid === 102 ? 20_000 : 1500),
     nodes: [
       {
         name: 'pve1',
@@ -66,11 +67,44 @@ describe('SIGINT', () => {
       [103, 'not-started'],
     ]);
     expect(world.sim.tasks()).toHaveLength(1);
+    expect(r.stdout + r.stderr).not.toContain(world.env.PVE_TOKEN_SECRET);
     await expect(access(join(world.ftpRoot, DEMO_FTP_DIR, 'pve1', '.lock'))).rejects.toThrow();
     const tree = await nasLayout(world);
     expect(archives(tree.pve1?.['daily.0'] ?? [])).toEqual([
       expect.stringMatching(/^vzdump-lxc-101-/),
     ]);
     expect(await nodeFiles(world, 'pve1').then(archives)).toEqual([]);
+  }, 60_000);
+});
+
+describe('second SIGINT', () => {
+  it('stops the running vzdump through the API, keeps the generations as they were, releases the lock', async () => {
+    const before = await nasLayout(world);
+    const run = startCli(['run', '-c', world.configPath, '--json', '--vmid', '102'], {
+      env: world.env,
+      cwd: world.tmp,
+    });
+    for (
+      let i = 0;
+      i < 200 && !world.sim.tasks().some((t) => t.running && t.vmids.includes(102));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const task = world.sim.tasks().find((t) => t.running && t.vmids.includes(102));
+    expect(task).toBeDefined();
+    run.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 300));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(130);
+    const report = jsonReport<RunReport>(r);
+    expect(report.nodes[0]?.guests.map((g) => [g.vmid, g.outcome])).toEqual([[102, 'failed']]);
+    expect(
+      world.sim.requests.some((q) => q.method === 'DELETE' && q.path.includes(task?.upid ?? '-')),
+    ).toBe(true);
+    expect(world.sim.tasks().find((t) => t.upid === task?.upid)?.running).toBe(false);
+    await expect(access(join(world.ftpRoot, DEMO_FTP_DIR, 'pve1', '.lock'))).rejects.toThrow();
+    expect(await nasLayout(world)).toEqual(before);
   }, 60_000);
 });
