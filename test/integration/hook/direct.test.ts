@@ -365,3 +365,42 @@ describe('hook login with a hostile password (what curl sends, recorded)', () =>
     }
   });
 });
+
+describe('hook stopped mid-upload (task stop: SIGTERM to the process group)', () => {
+  it('exits non-zero and removes its private netrc dir', async () => {
+    const recorder = await startLoginRecorder({ hang: true });
+    const node = await fakeNode();
+    const hookTmp = await mkdtemp(join(tmpdir(), 'pfb-hook-tmp-'));
+    try {
+      await node.writeConf({
+        node: 'pve1',
+        storage: 'ftp-staging',
+        uploadAt: 'log-end',
+        ftp: {
+          host: recorder.host,
+          port: recorder.port,
+          user: 'u',
+          password: 'p',
+          secure: false,
+          dir: '/d',
+        },
+      });
+      const files = await node.backup(archiveName, 2000);
+      const started = Date.now();
+      const result = await runHook(
+        ['log-end', 'snapshot', '101'],
+        { ...guestEnv(node, 'ftp-staging', files), TMPDIR: hookTmp },
+        20_000,
+        800,
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(recorder.logins).toHaveLength(1);
+      expect(result.code === 143 || result.signal === 'SIGTERM').toBe(true);
+      expect(await readdir(hookTmp)).toEqual([]);
+    } finally {
+      await recorder.close();
+      await node.close();
+      await rm(hookTmp, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,7 @@ import type { TestFtpServer } from '../../support/ftpServers.js';
 
 export interface HookRunResult {
   code: number | null;
+  signal?: NodeJS.Signals | null;
   /** stdout and stderr interleaved, as vzdump copies both into the task log. */
   output: string;
 }
@@ -83,17 +84,29 @@ export function confFor(
  */
 export const fastRetries = 'retries=1\nretry_delay=1\nconnect_timeout=10\nstall_timeout=10\n';
 
-/** Runs the hook with exactly vzdump's argv and environment (plus the conf path, as a wrapper sets it). */
+/**
+ * Runs the hook with exactly vzdump's argv and environment (plus the conf path,
+ * as a wrapper sets it), in its own process group as vzdump does.
+ * `stopAfterMs`: SIGTERM the whole group then, as a task stop does.
+ */
 export function runHook(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
+  stopAfterMs?: number,
 ): Promise<HookRunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(hookScriptPath(), args, {
       env: { LC_ALL: 'C', LVM_SUPPRESS_FD_WARNINGS: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
     });
+    const stopTimer =
+      stopAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+          }, stopAfterMs);
     let output = '';
     child.stdout.on('data', (d: Buffer) => {
       output += d.toString('utf8');
@@ -102,16 +115,18 @@ export function runHook(
       output += d.toString('utf8');
     });
     const timer = setTimeout(() => {
-      child.kill('SIGTERM');
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       reject(new Error(`hook did not finish within ${timeoutMs} ms; output so far:\n${output}`));
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
+      clearTimeout(stopTimer);
       reject(error);
     });
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, output });
+      clearTimeout(stopTimer);
+      resolve({ code, signal, output });
     });
   });
 }

@@ -14,7 +14,8 @@ export interface LoginRecorder {
   close(): Promise<void>;
 }
 
-export async function startLoginRecorder(): Promise<LoginRecorder> {
+/** `hang`: never answer PASS, like a NAS that stalls mid-login. */
+export async function startLoginRecorder(o: { hang?: boolean } = {}): Promise<LoginRecorder> {
   const logins: { user: string; pass: string }[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -37,7 +38,7 @@ export async function startLoginRecorder(): Promise<LoginRecorder> {
           socket.write('331 password please\r\n');
         } else if (verb === 'PASS') {
           logins.push({ user, pass: arg });
-          socket.write('530 Login incorrect\r\n');
+          if (!o.hang) socket.write('530 Login incorrect\r\n');
         } else if (verb === 'QUIT') {
           socket.end('221 bye\r\n');
         } else {
