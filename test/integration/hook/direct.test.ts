@@ -62,7 +62,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     const files = await node.backup(archiveName, 1000);
     for (const phase of ['backup-start', 'pre-stop', 'pre-restart', 'post-restart']) {
       const result = await runHook([phase, 'snapshot', '101'], env(files));
-      expect(result).toEqual({ code: 0, output: '' });
+      expect(result).toMatchObject({ code: 0, output: '' });
     }
     expect(await readdir(server.root)).toEqual([]);
   });
@@ -73,7 +73,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
         STOREID: 'ftp-staging',
         PVE_FTP_BACKUP_HOOK_CONF: join(node.base, 'missing.conf'),
       });
-      expect(result).toEqual({ code: 0, output: '' });
+      expect(result).toMatchObject({ code: 0, output: '' });
     }
   });
 
@@ -81,7 +81,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     await node.writeConf(confFor(server));
     const files = await node.backup(archiveName, 1000);
     const result = await runHook(['log-end', 'snapshot', '101'], env(files, 'local'));
-    expect(result).toEqual({ code: 0, output: '' });
+    expect(result).toMatchObject({ code: 0, output: '' });
     expect(await readdir(server.root)).toEqual([]);
   });
 
@@ -206,7 +206,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     await node.writeConf(confFor(server));
     const files = await node.backup(archiveName, 1000);
     const result = await runHook(['backup-end', 'snapshot', '101'], env(files));
-    expect(result).toEqual({ code: 0, output: '' });
+    expect(result).toMatchObject({ code: 0, output: '' });
     expect(await readdir(server.root)).toEqual([]);
   });
 
@@ -223,7 +223,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
   it('reports a missing config at log-end (one line) and stays silent at backup-end', async () => {
     const files = await node.backup(archiveName, 1000);
     const atEnd = await runHook(['backup-end', 'snapshot', '101'], env(files));
-    expect(atEnd).toEqual({ code: 0, output: '' });
+    expect(atEnd).toMatchObject({ code: 0, output: '' });
     const atLog = await runHook(['log-end', 'snapshot', '101'], env(files));
     expect(atLog.code).toBe(1);
     expect(atLog.output).toBe(
