@@ -185,8 +185,9 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
         node: job.node,
         upid: deleted.upid,
         logger: log,
-        // imgdel tasks take milliseconds: look early.
+        // imgdel tasks take milliseconds: look early, and at the status first.
         firstPollMs: 50,
+        statusEvery: 1,
         ...ctx.watch,
       });
       const del = taskOutcome(watched.exitstatus, watched.lines);

@@ -122,8 +122,9 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
         requests++;
         const status = await api.taskStatus(o.node, o.upid, o.signal);
         if (status.status === 'stopped') {
-          // Drain what is left of the log (bounded: a finished log does not grow).
-          for (let page = 0; page < 50; page++) {
+          // Drain what is left of the log, unless its final line was already read
+          // (bounded either way: a finished log does not grow).
+          for (let page = 0; page < 50 && !sawEnd; page++) {
             if ((await readLog()) < limit) break;
           }
           return {
