@@ -74,9 +74,10 @@ async function scenario(
   parallelNodes: number,
   timeoutMs: number,
 ) {
-  const worldProc = spawn(process.execPath, [here('world.js'), JSON.stringify(world)], {
+  const worldProc = spawn(process.execPath, [here('world.js')], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  worldProc.stdin?.write(`${JSON.stringify(world)}\n`);
   const worldOut = lines(worldProc);
   const killer = setTimeout(() => worldProc.kill('SIGKILL'), timeoutMs + 60_000);
   try {

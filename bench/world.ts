@@ -1,8 +1,9 @@
 /**
  * Bench helper process: the simulated cluster (real hook) and the FTP server,
  * kept out of the orchestrator's process so its RSS and CPU are its own.
- * argv[2] = JSON WorldOptions. Prints one `ready` JSON line; on stdin `dump`
- * prints the task and request records, `close` shuts down.
+ * The first stdin line is the JSON WorldOptions (too big for argv with 100
+ * nodes). Prints one `ready` JSON line; then on stdin `dump` prints the task
+ * and request records, `close` shuts down.
  */
 import { createInterface } from 'node:readline';
 import { startWorld, type WorldOptions } from '../src/demo/world.js';
@@ -16,7 +17,9 @@ interface TaskRecord {
   exitstatus?: string;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as WorldOptions;
+const rl = createInterface({ input: process.stdin });
+const input = rl[Symbol.asyncIterator]();
+const options = JSON.parse((await input.next()).value ?? '{}') as WorldOptions;
 const world = await startWorld(options);
 const tasks = new Map<string, TaskRecord>();
 
@@ -40,8 +43,8 @@ process.stdout.write(
   `${JSON.stringify({ ready: true, configPath: world.configPath, env: world.env, tmp: world.tmp })}\n`,
 );
 
-const rl = createInterface({ input: process.stdin });
-for await (const line of rl) {
+for (let next = await input.next(); !next.done; next = await input.next()) {
+  const line = next.value;
   if (line === 'dump') {
     const requests = world.sim.requests
       .filter((r) => r.path.includes('/tasks/') || r.path.endsWith('/vzdump'))
