@@ -4,6 +4,7 @@
  * errors (ConfigError from planRun) propagate: nothing was started then.
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../log.js';
 import type { PveClientOptions } from '../pveApi/index.js';
@@ -84,6 +85,9 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
   const runId = newRunId(startedAt);
   const logger = o.logger.child({ runId });
   logger.info(`run ${runId} starting`);
+  // Every running guest waits on these signals (one listener each): allow
+  // as many as parallel nodes, without Node's leak warning at 11.
+  setMaxListeners(Math.max(10, o.config.backup.parallelNodes * 4), o.signal, o.forceSignal);
   const planned = await planBackup({
     ...o,
     logger,
