@@ -1,13 +1,14 @@
 /**
- * The bench is compiled with src/ into dist/.bench/ (its own tsconfig, no new
+ * The bench is compiled with src/ into .tmp/bench/ (its own tsconfig, no new
  * dependency). Modules that read package files relative to themselves
  * (src/hook/script.ts → ../../hook, src/sim/vzdumpSchema.ts → ../../fixtures)
- * then look inside dist/.bench/: link those two directories there.
+ * then look inside .tmp/bench/: link those two directories there (outside
+ * dist/, so that no bench file ever ships in the package).
  */
 import { lstat, symlink } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-/** Create dist/.bench/{hook,fixtures} → the repo's own, once. */
+/** Create .tmp/bench/{hook,fixtures} → the repo's own, once. */
 export async function ensurePackageLinks(): Promise<void> {
   const buildRoot = fileURLToPath(new URL('../', import.meta.url));
   const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
