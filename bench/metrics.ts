@@ -46,7 +46,8 @@ export function taskFigures(tasks: TaskRecord[], requests: RequestRecord[]): Tas
     const seen = mine.find((r) => r.path.endsWith('/status') && r.at >= (t.endedAt ?? 0));
     if (seen) detectionMs.push(Math.max(0, seen.at - (t.endedAt ?? 0)));
     const during = mine.filter((r) => r.at >= t.firstSeen && r.at < (t.endedAt ?? 0)).length;
-    if (duration >= 1000) requestsPerSecond.push(during / (duration / 1000));
+    // Short tasks are dominated by the one quick first poll: rate only over >= 3 s.
+    if (duration >= 3000) requestsPerSecond.push(during / (duration / 1000));
   }
   return { boundMs: Math.max(0, ...perNode.values()), detectionMs, requestsPerSecond };
 }

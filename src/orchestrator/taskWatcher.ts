@@ -134,12 +134,12 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
             stopRequested,
           };
         }
-        // The final line is written just before the worker exits: look again
-        // soon, a few times, then at the normal pace.
+        // The final line is written just before the worker exits: look once
+        // more soon, then at the normal pace (<= 1 request/s stays the rule).
         if (sawEnd) {
           errors = 0;
           confirmations++;
-          await sleep(confirmations <= 5 ? Math.min(200, interval) : interval, o.signal);
+          await sleep(confirmations === 1 ? Math.min(250, interval) : interval, o.signal);
           continue;
         }
       } else {
