@@ -77,9 +77,9 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
     }
     const tree = await walkTree(world.ftpRoot);
     if (options.json) {
-      ctx.stdout.write(
-        `${JSON.stringify({ version: 1, exitCode, runs: reports, nasTree: tree }, null, 2)}\n`,
-      );
+      // workDir: where everything lived; removed when the demo ends.
+      const doc = { version: 1, exitCode, workDir: world.tmp, runs: reports, nasTree: tree };
+      ctx.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
       say('== what is on the NAS now');
       say(formatTree(tree));

@@ -2,7 +2,7 @@
  * `pve-ftp-backup demo` through the BUILT CLI: needs nothing but the package;
  * two real runs against the embedded world, and it cleans up after itself.
  */
-import { readdir } from 'node:fs/promises';
+import { access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/orchestrator/report.js';
@@ -12,17 +12,18 @@ beforeAll(async () => {
   await ensureBuilt();
 }, 120_000);
 
-const worlds = async () =>
-  (await readdir(tmpdir())).filter((n) => n.startsWith('pve-ftp-backup-world-')).sort();
-
 describe('demo', () => {
   it('runs twice, saving the running containers into daily.0 and daily.1 per node, and removes its files', async () => {
-    const before = await worlds();
     const t0 = Date.now();
     const r = await runCli(['demo', '--json'], { env: {}, cwd: tmpdir(), timeoutMs: 60_000 });
     expect(r.code, r.stderr).toBe(0);
     expect(Date.now() - t0).toBeLessThan(60_000);
-    const out = jsonReport<{ exitCode: number; runs: RunReport[]; nasTree: { path: string }[] }>(r);
+    const out = jsonReport<{
+      exitCode: number;
+      workDir: string;
+      runs: RunReport[];
+      nasTree: { path: string }[];
+    }>(r);
     expect(out.runs.map((run) => [run.exitCode, run.summary.saved, run.summary.failed])).toEqual([
       [0, 4, 0],
       [0, 4, 0],
@@ -34,6 +35,7 @@ describe('demo', () => {
       'backup/dump/pve2/daily.0',
       'backup/dump/pve2/daily.1',
     ]);
-    expect(await worlds()).toEqual(before);
+    expect(out.workDir).toMatch(/pve-ftp-backup-world-/);
+    await expect(access(out.workDir)).rejects.toThrow();
   }, 90_000);
 });
