@@ -48,6 +48,7 @@ process.stdout.write(
     wallMs,
     maxRssKiB: usage.maxRSS,
     runPeakRssKiB: Math.round(runPeakRss / 1024),
+    memory: process.memoryUsage(),
     cpuUserMs: usage.userCPUTime / 1000,
     cpuSystemMs: usage.systemCPUTime / 1000,
     summary,
