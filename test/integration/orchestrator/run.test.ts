@@ -3,7 +3,7 @@
  * the embedded FTP server: the wiring of inventory, plan, node runner, NAS
  * adapter and rotation, faster to debug than the spawned CLI of test/e2e.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,5 +83,40 @@ describe('run (in-process)', () => {
     expect((await readdir(world.sim.dumpDir('pve1'))).filter((f) => f.endsWith('.zst'))).toEqual(
       [],
     );
+  });
+
+  it("a vzdump that fails (failBackup) fails that guest with PVE's reason; --no-rotate leaves transfer/ with its manifest", async () => {
+    world = await startWorld({
+      flavour: '8.4',
+      auth: 'token',
+      backupDurationMs: 50,
+      faults: { failBackup: [{ vmid: 102, message: 'simulated disk error' }] },
+      nodes: [
+        {
+          name: 'pve1',
+          guests: [
+            { vmid: 101, type: 'lxc', name: 'a', status: 'running', archiveSize: 1 * MiB },
+            { vmid: 102, type: 'lxc', name: 'b', status: 'running', archiveSize: 1 * MiB },
+          ],
+        },
+      ],
+    });
+    const { exitCode, report } = await executeRun(runOpts(world, { noRotate: true }), ctx(world), {
+      watch: { firstPollMs: 100, intervalMs: 200 },
+    });
+    expect(exitCode).toBe(1);
+    const [a, b] = report?.nodes[0]?.guests ?? [];
+    expect(a).toMatchObject({ vmid: 101, outcome: 'saved', nodeCopy: 'deleted' });
+    expect(b).toMatchObject({ vmid: 102, outcome: 'failed' });
+    expect(b?.error).toContain('simulated disk error');
+    const nodeDir = join(world.ftpRoot, DEMO_FTP_DIR, 'pve1');
+    expect((await readdir(nodeDir)).filter((n) => !n.startsWith('.'))).toEqual(['transfer']);
+    const manifest = JSON.parse(await readFile(join(nodeDir, 'transfer', 'manifest.json'), 'utf8'));
+    expect(
+      manifest.guests.map((g: { vmid: number; status: string }) => [g.vmid, g.status]),
+    ).toEqual([
+      [101, 'saved'],
+      [102, 'failed'],
+    ]);
   });
 });
