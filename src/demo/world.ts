@@ -26,6 +26,8 @@ export interface WorldOptions {
   faults?: SimOptions['faults'];
   /** Refuse FTP writes past this many bytes (a full NAS). */
   ftpQuotaBytes?: number;
+  /** Uploads the embedded FTP server refuses with 550 (tests: fail one guest's upload). */
+  ftpRefuseWrite?: (path: string) => boolean;
   /** Install the hook on the nodes (default true). */
   installHook?: boolean;
   /** Merged into the generated config (backup.*, retention.*). */
@@ -80,11 +82,12 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       user: ftpUser,
       password: ftpPassword,
       ...(o.ftpQuotaBytes !== undefined ? { quotaBytes: o.ftpQuotaBytes } : {}),
+      ...(o.ftpRefuseWrite !== undefined ? { refuseWrite: o.ftpRefuseWrite } : {}),
     });
     const nodes =
       o.installHook === false
         ? o.nodes
-        : await installHook(tmp, o.nodes, ftp, ftpUser, ftpPassword);
+        : await installHook(tmp, o.nodes, ftp, ftpUser, ftpPassword, o.hookTuning);
     sim = await startSimulator({
       flavour: o.flavour,
       nodes,

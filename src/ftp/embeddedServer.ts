@@ -6,7 +6,9 @@
  * file system is replaced:
  * - its MKD is recursive and succeeds when the directory exists; a NAS's MKD
  *   fails then, and the node lock relies on that (exclusive create);
- * - a byte quota can be set to play "disk full" for the hook tests.
+ * - a byte quota can be set to play "disk full" for the hook tests;
+ * - chosen uploads can be refused, as a NAS share denying one file does, so a
+ *   test can fail exactly one guest's upload while its neighbours succeed.
  */
 
 import { createWriteStream } from 'node:fs';
@@ -27,6 +29,12 @@ export interface EmbeddedFtpServerOptions {
   tls?: { key: string; cert: string };
   /** Refuse writes that would make the tree under `root` larger than this many bytes. */
   quotaBytes?: number;
+  /**
+   * Refuse to store files whose path (as the client names it) matches: the
+   * client gets FTP 550, like a permission error on a real NAS. Read on every
+   * upload, so a test may change it between runs.
+   */
+  refuseWrite?: (path: string) => boolean;
 }
 
 /** A running embedded server. */
@@ -82,10 +90,16 @@ function cappedStream(inner: NodeJS.WritableStream, allowance: number): Writable
 
 class NasLikeFileSystem extends FileSystem {
   readonly #quotaBytes: number | undefined;
+  readonly #refuseWrite: ((path: string) => boolean) | undefined;
 
-  constructor(connection: FtpConnection, root: string, quotaBytes: number | undefined) {
+  constructor(
+    connection: FtpConnection,
+    root: string,
+    limits: Pick<EmbeddedFtpServerOptions, 'quotaBytes' | 'refuseWrite'>,
+  ) {
     super(connection, { root, cwd: '/' });
-    this.#quotaBytes = quotaBytes;
+    this.#quotaBytes = limits.quotaBytes;
+    this.#refuseWrite = limits.refuseWrite;
   }
 
   #fsPath(path: string): string {
@@ -102,6 +116,9 @@ class NasLikeFileSystem extends FileSystem {
   }
 
   override write(fileName: string, options: { append?: boolean; start?: number } = {}): unknown {
+    if (this.#refuseWrite?.(fileName)) {
+      throw Object.assign(new Error('Permission denied'), { code: 'EACCES' });
+    }
     if (this.#quotaBytes === undefined) return super.write(fileName, options);
     const fsPath = this.#fsPath(fileName);
     const quota = this.#quotaBytes;
@@ -155,7 +172,7 @@ export async function startEmbeddedFtpServer(
   }
   server.on('login', ({ connection, username, password }, resolve, reject) => {
     if (username === options.user && password === options.password) {
-      resolve({ fs: new NasLikeFileSystem(connection, options.root, options.quotaBytes) });
+      resolve({ fs: new NasLikeFileSystem(connection, options.root, options) });
     } else {
       reject(new Error('Login incorrect'));
     }
