@@ -79,8 +79,8 @@ function skipReason(
   if (config.backup.exclude.includes(g.vmid)) return 'excluded (backup.exclude)';
   // OpenVZ `mounted` means the private area is mounted, not that the CT runs.
   const running = g.status === 'running';
-  if (state === 'running' && !running) return `${g.status} (selecting running guests)`;
-  if (state === 'stopped' && running) return 'running (selecting stopped guests)';
+  if (state === 'running' && !running) return `${g.status}; only running guests are selected`;
+  if (state === 'stopped' && running) return 'running; only stopped guests are selected';
   return undefined;
 }
 

@@ -98,7 +98,12 @@ describe('planRun: default selection', () => {
     expect(plans.map((p) => p.node)).toEqual(['pve1', 'pve2']);
     expect(plans[0]!.skipped).toEqual([
       { vmid: 100, type: 'qemu', name: 'vm100', reason: 'type qemu not in backup.types' },
-      { vmid: 102, type: 'lxc', name: 'ct102', reason: 'stopped (selecting running guests)' },
+      {
+        vmid: 102,
+        type: 'lxc',
+        name: 'ct102',
+        reason: 'stopped; only running guests are selected',
+      },
       { vmid: 104, type: 'lxc', name: 'ct104', reason: 'template' },
       { vmid: 105, type: 'lxc', name: 'ct105', reason: 'excluded (backup.exclude)' },
     ]);
