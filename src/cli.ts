@@ -11,11 +11,20 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Command, CommandContext } from './commands/types.js';
 import { AppError, ConfigError, ExitCode, InterruptedError } from './errors.js';
-import { closeLogger, createLogger, type Logger, levelFor, loggerStderr } from './log.js';
+import {
+  closeLogger,
+  createLogger,
+  type Logger,
+  levelFor,
+  loggerStderr,
+  redactingStream,
+} from './log.js';
 
 /** What the parse selected: a command to run with its options. */
 interface Selected {
   run: (ctx: CommandContext) => Promise<number>;
+  /** Its stdout is a secret by design (`hook --config` prints hook.conf): not redacted. */
+  printsSecrets?: boolean;
 }
 
 function packageVersion(): string {
@@ -210,14 +219,15 @@ function parser(argv: string[], select: (s: Selected) => void, hookHelp: string)
           )
           .epilog(hookHelp),
       (a) =>
-        select(
-          lazy(async () => (await import('./commands/hook.js')).hookCommand, {
+        select({
+          ...lazy(async () => (await import('./commands/hook.js')).hookCommand, {
             ...(a.c !== undefined ? { config: a.c } : {}),
             printConfig: a.config,
             ...(a.node !== undefined ? { node: a.node } : {}),
             ...(a.caFile !== undefined ? { caFile: a.caFile } : {}),
           }),
-        ),
+          printsSecrets: a.config,
+        }),
     )
     .command('config', 'configuration helpers', (y) =>
       y
@@ -314,7 +324,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     process.on('SIGTERM', onSignal);
     const chosen: Selected = selected;
     return await chosen.run({
-      stdout: process.stdout,
+      stdout: chosen.printsSecrets ? process.stdout : redactingStream(process.stdout),
       stderr: loggerStderr(logger, process.stderr),
       signal: stop.signal,
       forceSignal: force.signal,

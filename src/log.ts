@@ -316,6 +316,19 @@ export function loggerStderr(logger: Logger, stderr: NodeJS.WritableStream): Nod
   });
 }
 
+/**
+ * A stream over `out` (stdout) that removes every registered secret and
+ * credential pattern: reports and listings are written through it, so a
+ * secret that slipped into an error message cannot reach them either.
+ */
+export function redactingStream(out: NodeJS.WritableStream): NodeJS.WritableStream {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, cb) {
+      out.write(redact(chunk.toString(), registry), () => cb());
+    },
+  });
+}
+
 /** Erases the progress lines, flushes and closes the log file. */
 export async function closeLogger(logger: Logger): Promise<void> {
   const x = logger as Logger & Extras;

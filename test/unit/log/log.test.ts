@@ -11,6 +11,7 @@ import {
   loggerStderr,
   progress,
   redact,
+  redactingStream,
   redactValue,
 } from '../../../src/log.js';
 
@@ -139,6 +140,20 @@ describe('createLogger', () => {
     await closeLogger(logger);
     expect(s.text()).toContain('renewed');
     expect(s.text()).not.toContain(ticket);
+  });
+
+  it('redactingStream keeps registered secrets out of reports on stdout, JSON staying valid', async () => {
+    const s = sink();
+    const password = 'FTP-PASSWORD-IN-A-REPORT-9';
+    addSecrets(password);
+    const out = redactingStream(s.out);
+    const report = { error: `login as backup with ${password} refused`, guests: [101] };
+    await new Promise<void>((done) => out.write(`${JSON.stringify(report)}\n`, () => done()));
+    expect(s.text()).not.toContain(password);
+    expect(JSON.parse(s.text())).toEqual({
+      error: 'login as backup with [redacted] refused',
+      guests: [101],
+    });
   });
 
   it('log file: JSON lines at debug, redacted, error causes included, mode 600', async () => {
