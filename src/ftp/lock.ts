@@ -154,9 +154,28 @@ export async function acquireLock(
 
   const token = randomUUID();
   const mine: Holder = { ...me, token };
-  await fs.writeText(joinRemote(lockPath, LOCK_HOLDER_NAME), `${JSON.stringify(mine, null, 2)}\n`);
-  // Read back: if someone broke our fresh lock and took it in between, the token differs.
-  const back = await readHolder(fs, lockPath);
+  let back: Holder | undefined;
+  try {
+    await fs.writeText(
+      joinRemote(lockPath, LOCK_HOLDER_NAME),
+      `${JSON.stringify(mine, null, 2)}\n`,
+    );
+    // Read back: if someone broke our fresh lock and took it in between, the token differs.
+    back = await readHolder(fs, lockPath);
+  } catch (error) {
+    // We created the directory: an error must not leave it behind, or every later run is
+    // refused ("names no holder") until the admin breaks it. Never remove someone else's.
+    try {
+      const now = await readHolder(fs, lockPath);
+      if (now === undefined || now.token === token) await clearLock(fs, lockPath);
+    } catch (cleanup) {
+      options.logger?.warn('could not remove the node lock after failing to take it', {
+        lock: lockPath,
+        error: cleanup instanceof Error ? cleanup.message : String(cleanup),
+      });
+    }
+    throw error;
+  }
   if (back?.token !== token) return heldResult(lockPath, back, me, localHost);
 
   let released = false;
