@@ -30,6 +30,13 @@ export interface GuestRunContext {
   /** Second interrupt: stop the running vzdump through the API. */
   forceSignal?: AbortSignal;
   onProgress?: (line: string) => void;
+  /**
+   * Called once the NAS copy is verified, before the node copy is deleted: the
+   * node runner records the guest as saved on the NAS there, so a run killed
+   * after the delete still leaves a good copy that rotation protects. When it
+   * throws, the node copy is kept.
+   */
+  beforeDelete?: (saved: GuestResult) => Promise<void>;
   /** Poll pacing (tests and bench shorten it). */
   watch?: Pick<WatchTaskOptions, 'firstPollMs' | 'intervalMs' | 'statusEvery' | 'sleep'>;
   now?: () => number;
@@ -176,6 +183,14 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     result.warnings.push(`${logName} did not arrive on the NAS: ${logCheck?.problem ?? 'missing'}`);
   }
   result.outcome = 'saved';
+  try {
+    await ctx.beforeDelete?.(result);
+  } catch (error) {
+    result.warnings.push(
+      `node copy ${archive.volid} kept: the NAS copy could not be recorded as saved: ${msg(error)}`,
+    );
+    return done();
+  }
 
   // Verified: now (and only now) the node copy may go.
   try {

@@ -152,6 +152,26 @@ async function underLock(
   }
 
   const runStarted = new Date(now()).toISOString();
+  const manifestOf = (guests: GuestResult[]): ManifestDoc => ({
+    version: 1,
+    runId: settings.runId,
+    node: plan.node,
+    cluster: plan.cluster,
+    pveVersion: plan.pveVersion,
+    startedAt: runStarted,
+    finishedAt: new Date(now()).toISOString(),
+    guests: guests
+      .filter((g) => g.outcome !== 'not-started')
+      .map((g) => ({
+        vmid: g.vmid,
+        type: g.type,
+        ...(g.name !== undefined ? { name: g.name } : {}),
+        status: g.outcome === 'saved' ? 'saved' : 'failed',
+        ...(g.error !== undefined ? { error: g.error } : {}),
+        ...(g.warnings.length > 0 ? { warnings: g.warnings } : {}),
+        files: g.files.map((f) => ({ name: f.name, size: f.size ?? 0 })),
+      })),
+  });
   for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
     ctx.onProgress?.(
@@ -175,6 +195,11 @@ async function underLock(
         logger: log,
         forceSignal: ctx.forceSignal,
         onProgress: (line) => ctx.onProgress?.(plan.node, line),
+        // The manifest in transfer/ says the guest is saved before its node copy goes: a run
+        // killed after that delete leaves a transfer/ whose good copies rotation protects.
+        beforeDelete: async (saved) => {
+          await nas.finish(manifestOf([...result.guests, saved]), false);
+        },
         ...(ctx.watch ? { watch: ctx.watch } : {}),
         now,
       },
@@ -183,25 +208,7 @@ async function underLock(
   }
   if (ctx.signal.aborted) result.guests.push(...notStarted('interrupted'));
 
-  const attempted = result.guests.filter((g) => g.outcome !== 'not-started');
-  const manifest: ManifestDoc = {
-    version: 1,
-    runId: settings.runId,
-    node: plan.node,
-    cluster: plan.cluster,
-    pveVersion: plan.pveVersion,
-    startedAt: runStarted,
-    finishedAt: new Date(now()).toISOString(),
-    guests: attempted.map((g) => ({
-      vmid: g.vmid,
-      type: g.type,
-      ...(g.name !== undefined ? { name: g.name } : {}),
-      status: g.outcome === 'saved' ? 'saved' : 'failed',
-      ...(g.error !== undefined ? { error: g.error } : {}),
-      ...(g.warnings.length > 0 ? { warnings: g.warnings } : {}),
-      files: g.files.map((f) => ({ name: f.name, size: f.size ?? 0 })),
-    })),
-  };
+  const manifest = manifestOf(result.guests);
   try {
     // Also after an interrupt: what was saved is complete and belongs in a generation.
     result.rotation = await nas.finish(manifest, settings.rotate);

@@ -177,14 +177,28 @@ describe('runNode', () => {
       'lock',
       'heal',
       'vzdump 101 remove=0 storage=st',
+      // The manifest in transfer/ records the guest as saved before its node copy goes.
+      'finish rotate=false',
       'delete st:backup/vzdump-lxc-101-2026_11_30-02_00_01.tar.zst',
       'vzdump 102 remove=0 storage=st',
+      'finish rotate=false',
       'delete st:backup/vzdump-lxc-102-2026_11_30-02_00_02.tar.zst',
       'finish rotate=true',
       'release',
       'close',
     ]);
-    const m = w.manifests[0]?.manifest;
+    expect(w.manifests.map((x) => x.manifest.guests.map((g) => [g.vmid, g.status]))).toEqual([
+      [[101, 'saved']],
+      [
+        [101, 'saved'],
+        [102, 'saved'],
+      ],
+      [
+        [101, 'saved'],
+        [102, 'saved'],
+      ],
+    ]);
+    const m = w.manifests[2]?.manifest;
     expect(m?.guests.map((g) => [g.vmid, g.status, g.files.map((f) => f.size)])).toEqual([
       [101, 'saved', [1010, 7]],
       [102, 'saved', [1020, 7]],
@@ -251,6 +265,15 @@ describe('runNode', () => {
     const r = await runNode(plan([101]), settings, ctx(w));
     expect(r.guests[0]).toMatchObject({ outcome: 'saved', nodeCopy: 'kept' });
     expect(r.guests[0]?.warnings.join()).toMatch(/could not be deleted/);
+  });
+
+  it('keeps the node copy of a verified guest when the NAS cannot record it as saved', async () => {
+    const w = world({}, { finishFails: true });
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests[0]).toMatchObject({ outcome: 'saved', nodeCopy: 'kept' });
+    expect(r.guests[0]?.warnings.join()).toMatch(/kept: the NAS copy could not be recorded/);
+    expect(w.events.some((e) => e.startsWith('delete'))).toBe(false);
+    expect(w.storage).toHaveLength(1);
   });
 
   it('skips a node whose lock is held, naming the holder, without any vzdump', async () => {
