@@ -33,14 +33,17 @@ export interface RecoveryDeps {
 /**
  * True for a failure after which the POST may have been executed: the
  * connection broke or timed out after the request was (possibly) sent, or
- * pveproxy's forward failed mid-way (596). Not: TLS refusal, connect
- * failures, a failed login before the POST, real answers.
+ * pveproxy's forward failed mid-way. pveproxy passes AnyEvent::HTTP's
+ * pseudo-codes through: 596 = request sending / header phase, 597 = body of
+ * the answer (pvedaemon had already run the POST); 595 (connect) and 599
+ * (before sending) are failures before the request got through. Not: TLS
+ * refusal, connect failures, a failed login before the POST, real answers.
  */
 export function isLostAnswer(err: unknown): boolean {
   if (findTlsError(err)) return false;
   if (!(err instanceof PveApiError) || isLoginFailure(err)) return false;
   if (err.status === undefined) return !isNotSentError(err) && err.code !== undefined;
-  return err.status === 596;
+  return err.status === 596 || err.status === 597;
 }
 
 /** Returns the UPID of the task the lost POST started, or throws a PveApiError saying nothing was re-sent. */

@@ -70,9 +70,11 @@ export interface SimHttpFault {
   count: number;
   /**
    * `drop-answer`: the request is processed normally but the connection is
-   * destroyed before the answer is written (a lost answer).
+   * destroyed before the answer is written (a lost answer). `status-after`:
+   * the request is processed normally, then answered with `status` (pveproxy's
+   * forward to pvedaemon failed after the request got through: 596, 597).
    */
-  kind?: 'status' | 'drop-answer';
+  kind?: 'status' | 'drop-answer' | 'status-after';
 }
 
 export interface SimSlowPath {

@@ -145,6 +145,7 @@ export function createHandler(deps: ServerDeps) {
           args,
         });
       }
+      if (fault?.kind === 'status-after') throw new ApiError(fault.status, fault.reason);
       record.status = 200;
       if (dropAnswer) {
         res.socket?.destroy();

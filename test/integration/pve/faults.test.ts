@@ -140,6 +140,27 @@ describe.each([
     expect(posts(sim)).toHaveLength(1);
   });
 
+  it.each([596, 597])(
+    'a %i after pveproxy forwarded the POST: the task it started is found, no second POST',
+    async (status) => {
+      sim = await start(flavour, { backupDurationMs: 1500 });
+      client = clientFor(sim, auth);
+      sim.addFault({
+        method: 'POST',
+        path: '/nodes/pve1/vzdump',
+        status,
+        count: 1,
+        kind: 'status-after',
+      });
+      const res = await client.startVzdump('pve1', { vmid: 101, storage: 'ftp-staging' });
+      const tasks = sim.tasks();
+      expect(tasks).toHaveLength(1);
+      expect(res.upid).toBe(tasks[0]?.upid);
+      expect(posts(sim)).toHaveLength(1);
+      await sim.idle();
+    },
+  );
+
   it('a 5xx answer to the POST is an error, not retried', async () => {
     sim = await start(flavour);
     client = clientFor(sim, auth);

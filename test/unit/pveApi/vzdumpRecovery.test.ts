@@ -57,6 +57,16 @@ describe('isLostAnswer', () => {
     ).toBe(false);
     expect(isLostAnswer(new Error('x'))).toBe(false);
   });
+
+  it('follows AnyEvent::HTTP pseudo-codes: 596/597 came after the request went through, 595/599 before', () => {
+    const status = (s: number) =>
+      isLostAnswer(new PveApiError({ cluster: 'c', method: 'POST', path: '/x', status: s }));
+    // 597 = the forwarded answer's body failed: pvedaemon had already run the POST.
+    expect(status(597)).toBe(true);
+    expect(status(596)).toBe(true);
+    expect(status(595)).toBe(false);
+    expect(status(599)).toBe(false);
+  });
 });
 
 describe('findLostVzdump', () => {
