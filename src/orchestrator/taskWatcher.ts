@@ -30,7 +30,7 @@ export interface WatchTaskOptions {
   statusEvery?: number;
   /** Lines per log request (explicit: `limit=0` means 50 before PVE 7.3). */
   logPageLimit?: number;
-  /** Give up after this many consecutive failed requests (the client already retried each). */
+  /** Give up after this many consecutive failed requests, or failed status polls (the client already retried each). */
   maxConsecutiveErrors?: number;
   /** Lines kept in memory; older lines beyond it are dropped except ERROR/WARN ones. */
   maxKeptLines?: number;
@@ -72,6 +72,9 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   let requests = 0;
   let tick = 0;
   let errors = 0;
+  // Status polls fail-count on their own: log pages succeeding in between must not
+  // hide a status that never answers (only the status tells a hard-killed worker's end).
+  let statusErrors = 0;
   let sawEnd = false;
   let stopRequested = false;
   let confirmations = 0;
@@ -117,10 +120,12 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
       }
     }
     tick++;
+    const statusTick = sawEnd || tick % statusEvery === 0;
     try {
-      if (sawEnd || tick % statusEvery === 0) {
+      if (statusTick) {
         requests++;
         const status = await api.taskStatus(o.node, o.upid, o.signal);
+        statusErrors = 0;
         if (status.status === 'stopped') {
           // Drain what is left of the log, unless its final line was already read
           // (bounded either way: a finished log does not grow).
@@ -152,10 +157,12 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
     } catch (error) {
       if (o.signal?.aborted) throw o.signal.reason;
       errors++;
+      if (statusTick) statusErrors++;
       o.logger.warn('task poll failed', { node: o.node, upid: o.upid, error: msg(error), errors });
-      if (errors >= maxErrors) {
+      const failed = Math.max(errors, statusErrors);
+      if (failed >= maxErrors) {
         throw new Error(
-          `lost track of task ${o.upid} on node ${o.node} after ${errors} failed polls: ${msg(error)}`,
+          `lost track of task ${o.upid} on node ${o.node} after ${failed} failed polls: ${msg(error)}`,
           { cause: error },
         );
       }

@@ -169,6 +169,27 @@ describe('watchTask', () => {
     ).rejects.toThrow(/lost track of task u on node n after 4 failed polls/);
   });
 
+  it('gives up when every status poll fails even though log pages keep arriving', async () => {
+    // Killed hard: no final line, so only the status can tell the end; the status endpoint keeps failing.
+    const f = fakeTask({
+      lines: [{ at: 0, t: 'INFO: starting' }],
+      endAt: 1000,
+      exitstatus: 'unexpected status',
+      noEndLine: true,
+    });
+    f.api.taskStatus = async () => {
+      f.calls.push({ at: f.clock.now, what: 'status' });
+      throw new Error('unexpected answer');
+    };
+    const sleep: typeof f.sleep = async (ms, signal, wake) => {
+      if (f.clock.now > 3_600_000) throw new Error('still polling after an hour');
+      return f.sleep(ms, signal, wake);
+    };
+    await expect(
+      watchTask(f.api, { node: 'n', upid: 'u', logger, sleep, maxConsecutiveErrors: 4 }),
+    ).rejects.toThrow(/lost track of task u on node n after 4 failed/);
+  });
+
   it('stops the task through the API once when the stop signal fires, then follows it to the end', async () => {
     const stop = new AbortController();
     const f = fakeTask({
