@@ -110,6 +110,19 @@ export function planRun(
       .sort((a, b) => a.node.localeCompare(b.node))
       .map((n) => ({ inv, n }));
   });
+  // The NAS tree is {ftp.dir}/{node}: two clusters with a node of the same name (single-node
+  // installs are often all called "pve") would share one tree, one lock and mix their generations.
+  const clustersOf = new Map<string, string[]>();
+  for (const { inv, n } of candidates) {
+    clustersOf.set(n.node, [...(clustersOf.get(n.node) ?? []), inv.cluster]);
+  }
+  for (const [node, owners] of clustersOf) {
+    if (owners.length > 1) {
+      throw new ConfigError(
+        `node name ${node} exists in clusters ${owners.join(' and ')}: both would share the NAS tree ${config.ftp.dir}/${node}; restrict one cluster with clusters[].nodes, or back them up with separate configs whose ftp.dir differ`,
+      );
+    }
+  }
   const known = candidates.map(({ inv, n }) => `${inv.cluster}/${n.node}`).join(', ') || 'none';
   // A configured cluster missing from the inventory could not be read (its failure is
   // reported, exit 3); a --node or --vmid not found may live there, so it is not a usage error.

@@ -228,6 +228,22 @@ describe('planRun: default selection', () => {
   });
 });
 
+describe('planRun: one NAS tree per node name', () => {
+  it('refuses two clusters with a node of the same name (they would share {dir}/{node})', () => {
+    const a = inv([{ node: 'pve', online: true, guests: [g(100, 'running')] }], '8.2.4', 'home');
+    const b = inv([{ node: 'pve', online: true, guests: [g(100, 'running')] }], '8.2.4', 'lab');
+    const cfg = config({}, [{ name: 'home' }, { name: 'lab' }]);
+    const e = throws(() => planRun(cfg, [a, b], { nodes: [], vmids: [] }));
+    expect(e.message).toContain('node name pve exists in clusters home and lab');
+    expect(e.message).toContain('/d/pve');
+    // Restricting one cluster to other nodes resolves it.
+    const restricted = config({}, [{ name: 'home' }, { name: 'lab', nodes: ['other'] }]);
+    expect(planRun(restricted, [a, b], { nodes: [], vmids: [] }).map((p) => p.cluster)).toEqual([
+      'home',
+    ]);
+  });
+});
+
 describe('planRun: --node and --vmid', () => {
   it('--node restricts to that node', () => {
     expect(ids(planRun(config(), [TWO_NODES], { nodes: ['pve2'], vmids: [] }))).toEqual({
