@@ -417,6 +417,11 @@ main() {
     exit 1
   fi
   [ "$STOREID" = "$cf_storage" ] || exit 0
+  # In log-end mode backup-end is not ours: decide before anything that can
+  # fail (curl, the temp dir), since a non-zero exit here fails the backup.
+  if [ "$phase" = backup-end ] && [ "$cf_upload_at" != backup-end ]; then
+    exit 0
+  fi
 
   archive=${TARGET:-${TARFILE:-}}
   if [ -z "$archive" ] || [ "$archive" = - ]; then
@@ -439,7 +444,6 @@ main() {
   setup
 
   if [ "$phase" = backup-end ]; then
-    [ "$cf_upload_at" = backup-end ] || exit 0
     if [ ! -f "$archive" ]; then
       say "ERROR: archive $archive not found; nothing to upload to $WHERE"
       exit 1

@@ -208,6 +208,24 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     expect(await readdir(server.root)).toEqual([]);
   });
 
+  it('in log-end mode never fails (or speaks at) backup-end, whatever it could not do there', async () => {
+    await node.writeConf(confFor(server));
+    const files = await node.backup(archiveName, 1000);
+    // A temp dir that cannot be made (a full or missing /tmp): a non-zero exit
+    // at backup-end would mark the guest's backup failed (REFERENCE §6), which
+    // log-end mode promises never to do.
+    const noTmp = await runHook(['backup-end', 'snapshot', '101'], {
+      ...env(files),
+      TMPDIR: join(node.base, 'missing'),
+    });
+    expect(noTmp).toMatchObject({ code: 0, output: '' });
+    const noTarget: Record<string, string> = env(files);
+    delete noTarget.TARGET;
+    const atEnd = await runHook(['backup-end', 'snapshot', '101'], noTarget);
+    expect(atEnd).toMatchObject({ code: 0, output: '' });
+    expect(await readdir(server.root)).toEqual([]);
+  });
+
   it('uploads only the log of a failed backup', async () => {
     await node.writeConf(confFor(server));
     const files = await node.backup(archiveName, 1000);
