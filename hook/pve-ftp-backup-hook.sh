@@ -380,11 +380,13 @@ setup() {
   *:*) _hostport="[$cf_host]" ;;
   esac
   # printf is a shell builtin: the password never shows in a process list.
-  {
-    printf 'machine %s\n' "$(netrc_token "$_machine")"
-    printf 'login %s\n' "$(netrc_token "$cf_user")"
-    printf 'password %s\n' "$(netrc_token "$cf_password")"
-  } >"$TMP/netrc"
+  # One printf, checked: a full TMPDIR would leave the netrc empty, and curl
+  # would then log in as anonymous and report "login denied".
+  if ! printf 'machine %s\nlogin %s\npassword %s\n' "$(netrc_token "$_machine")" \
+    "$(netrc_token "$cf_user")" "$(netrc_token "$cf_password")" 2>/dev/null >"$TMP/netrc"; then
+    say "ERROR: cannot write to ${TMPDIR:-/tmp} (disk full?); nothing uploaded"
+    exit 1
+  fi
   REMOTE_DIR=${cf_dir%/}/$cf_node/transfer
   WHERE="ftp://$_hostport:$cf_port$REMOTE_DIR/"
   # %2F: the path is absolute, not relative to the FTP user's login dir.

@@ -226,6 +226,26 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     expect(await readdir(server.root)).toEqual([]);
   });
 
+  it('fails with one clear line, and no login attempt, when its temp dir is full', async () => {
+    await node.writeConf(confFor(server), fastRetries);
+    const files = await node.backup(archiveName, 1000);
+    // Every file write fails (EFBIG; a full tmpfs /tmp gives ENOSPC the same
+    // way) while the temp dir itself can still be made: the netrc is empty.
+    const result = await runHook(
+      ['log-end', 'snapshot', '101'],
+      env(files),
+      30_000,
+      undefined,
+      'ulimit -f 0; trap "" XFSZ',
+    );
+    expect(result.code).toBe(1);
+    expect(result.output).toBe(
+      `pve-ftp-backup-hook: ERROR: cannot write to ${hookTmp} (disk full?); nothing uploaded\n`,
+    );
+    expect(await readdir(server.root)).toEqual([]);
+    expect(await readdir(hookTmp)).toEqual([]);
+  });
+
   it('uploads only the log of a failed backup', async () => {
     await node.writeConf(confFor(server));
     const files = await node.backup(archiveName, 1000);

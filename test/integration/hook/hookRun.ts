@@ -88,15 +88,22 @@ export const fastRetries = 'retries=1\nretry_delay=1\nconnect_timeout=10\nstall_
  * Runs the hook with exactly vzdump's argv and environment (plus the conf path,
  * as a wrapper sets it), in its own process group as vzdump does.
  * `stopAfterMs`: SIGTERM the whole group then, as a task stop does.
+ * `prelude`: sh commands run first, in the process that then execs the hook
+ * (e.g. `ulimit -f 0` to make every file write fail, as a full disk does).
  */
 export function runHook(
   args: string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
   stopAfterMs?: number,
+  prelude?: string,
 ): Promise<HookRunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(hookScriptPath(), args, {
+    const [command, argv] =
+      prelude === undefined
+        ? [hookScriptPath(), args]
+        : ['/bin/sh', ['-c', `${prelude}\nexec "$0" "$@"`, hookScriptPath(), ...args]];
+    const child = spawn(command, argv, {
       env: { LC_ALL: 'C', LVM_SUPPRESS_FD_WARNINGS: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
