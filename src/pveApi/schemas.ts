@@ -40,11 +40,29 @@ export const Version = z.object({
 });
 export type Version = z.infer<typeof Version>;
 
-/** `GET /nodes` rows; unknown states become `unknown`. */
-export const NodeRow = z.object({
-  node: z.string().min(1),
-  status: z.enum(['online', 'offline', 'unknown']).catch('unknown'),
-});
+const NodeStatus = z.enum(['online', 'offline', 'unknown']).catch('unknown');
+
+/**
+ * `GET /nodes` rows; unknown states become `unknown`. Before PVE 5.1-37 (PM
+ * b67e6398, so every 3.x and 4.x) rows have no `status`: `uptime` (with cpu,
+ * mem) is present exactly when the node is online — standalone, or a cluster
+ * member that is online — which is what later versions call `online`.
+ */
+export const NodeRow = z
+  .object({
+    node: z.string().min(1),
+    status: z.unknown().optional(),
+    uptime: z.unknown().optional(),
+  })
+  .transform(({ node, status, uptime }) => ({
+    node,
+    status:
+      status === undefined || status === null
+        ? uptime === undefined || uptime === null
+          ? ('unknown' as const)
+          : ('online' as const)
+        : NodeStatus.parse(status),
+  }));
 export const Nodes = z.array(NodeRow);
 export type NodeRow = z.infer<typeof NodeRow>;
 

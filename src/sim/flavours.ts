@@ -22,6 +22,11 @@ export interface FlavourTraits {
   cookieInAuthHeader: boolean;
   /** GET /nodes carries `ssl_fingerprint` (§3: ≥5.1-37). */
   nodeFingerprint: boolean;
+  /**
+   * GET /nodes carries `status` (PM 5.1-37, b67e6398 "add status to node stats");
+   * before, a row has `uptime`/`cpu`/`mem` only when the node is online.
+   */
+  nodeStatus: boolean;
   /** Error bodies carry `message` (§2: PHS 5.2.0 = 8.3/8.4). */
   errorMessageInBody: boolean;
   /** 401 reasons (§1.1/§1.2; 9.1.5 made them uniform). */
@@ -76,6 +81,7 @@ export const FLAVOURS: Record<SimFlavour, FlavourTraits> = {
     cookieInAuthHeader: false,
     jsonBodies: false,
     nodeFingerprint: false,
+    nodeStatus: false,
     errorMessageInBody: false,
     reasons: reasonsClassic,
     jobInit: false,
@@ -103,6 +109,7 @@ export const FLAVOURS: Record<SimFlavour, FlavourTraits> = {
     cookieInAuthHeader: true,
     jsonBodies: true,
     nodeFingerprint: true,
+    nodeStatus: true,
     errorMessageInBody: true,
     reasons: reasonsClassic,
     jobInit: true,
@@ -130,6 +137,7 @@ export const FLAVOURS: Record<SimFlavour, FlavourTraits> = {
     cookieInAuthHeader: true,
     jsonBodies: true,
     nodeFingerprint: true,
+    nodeStatus: true,
     errorMessageInBody: true,
     // PM 9.1.5 (26c10a2e) answers every ticket/token verification failure alike.
     reasons: {

@@ -12,10 +12,12 @@ import type { SimGuest } from './scenario.js';
 const GiB = 1024 ** 3;
 
 function nodeRow(state: ClusterState, n: NodeState, fingerprint: string): Record<string, unknown> {
-  if (!n.online) return { node: n.name, status: 'offline' };
+  // Before PM 5.1-37 there is no `status`: only an online node's row has uptime, cpu, mem.
+  const withStatus = state.flavour.nodeStatus;
+  if (!n.online) return withStatus ? { node: n.name, status: 'offline' } : { node: n.name };
   const row: Record<string, unknown> = {
     node: n.name,
-    status: 'online',
+    ...(withStatus ? { status: 'online' } : {}),
     cpu: 0.0123,
     maxcpu: 8,
     mem: 3 * GiB,

@@ -174,6 +174,23 @@ describe('quirk coercions', () => {
     for (const bad of [2, 'yes', '', null]) expect(Bool.safeParse(bad).success).toBe(false);
   });
 
+  it('GET /nodes before PVE 5.1-37 has no status: online is the row with uptime', () => {
+    // PM stable-3/stable-4 API2Tools extract_node_stats: uptime/cpu/mem only for an online node.
+    expect(
+      Nodes.parse([
+        { id: 'node/a', node: 'a', type: 'node', uptime: 86400, cpu: 0.01, mem: 1, maxcpu: 8 },
+        { id: 'node/b', node: 'b', type: 'node', uptime: '0', level: '' },
+        { id: 'node/c', node: 'c', type: 'node', level: '', maxcpu: 8 },
+        { node: 'd' },
+      ]),
+    ).toEqual([
+      { node: 'a', status: 'online' },
+      { node: 'b', status: 'online' },
+      { node: 'c', status: 'unknown' },
+      { node: 'd', status: 'unknown' },
+    ]);
+  });
+
   it('unknown node states become unknown instead of failing the listing', () => {
     expect(Nodes.parse([{ node: 'a', status: 'maintenance' }])).toEqual([
       { node: 'a', status: 'unknown' },
