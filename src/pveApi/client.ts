@@ -25,7 +25,7 @@ import {
 } from './schemas.js';
 import { createTransport } from './transport.js';
 import type { GuestType, PveClient, PveClientOptions, PveVersion, VzdumpParams } from './types.js';
-import { isUpid } from './upid.js';
+import { isUpid, parseUpid } from './upid.js';
 import { findLostVzdump, isLostAnswer } from './vzdumpRecovery.js';
 
 const GUEST_TYPES: readonly GuestType[] = ['openvz', 'lxc', 'qemu'];
@@ -222,24 +222,27 @@ class Client implements PveClient {
 
   async activeTasks(node: string, filter: { vmid?: number; type?: string }, signal?: AbortSignal) {
     const major = this.#major ?? (await this.version(signal)).major;
-    // `source`/`typefilter` exist from PVE 5; every method refuses unknown parameters (400).
+    // The node's task list shows running tasks only with `source=active` (PM 5.3-9, 32388c41,
+    // with `typefilter`); before, it is the index of finished tasks, and every method refuses
+    // unknown parameters (400). So below 6 read the task lists the nodes broadcast
+    // (/cluster/tasks, every version: running tasks have no status) and keep this node's.
     // `vmid` matches the UPID id, which vzdump fills only from 5.3-8: filter it here below 6.
-    const query: Params =
-      major >= 5
-        ? {
-            source: 'active',
-            typefilter: filter.type,
-            ...(major >= 6 && filter.vmid !== undefined ? { vmid: filter.vmid } : {}),
-          }
-        : { limit: 500 };
-    const { data } = await this.core.call('GET', apiPath('nodes', node, 'tasks'), Tasks, {
-      signal,
-      query,
-    });
+    const { data } =
+      major >= 6
+        ? await this.core.call('GET', apiPath('nodes', node, 'tasks'), Tasks, {
+            signal,
+            query: {
+              source: 'active',
+              typefilter: filter.type,
+              ...(filter.vmid !== undefined ? { vmid: filter.vmid } : {}),
+            },
+          })
+        : await this.core.call('GET', '/cluster/tasks', Tasks, { signal });
     return data
+      .filter((t) => major >= 6 || parseUpid(t.upid)?.node === node)
       .filter((t) => filter.type === undefined || t.type === filter.type)
       .filter((t) => filter.vmid === undefined || t.id === String(filter.vmid) || t.id === '')
-      .filter((t) => major >= 5 || t.status === undefined || t.status === 'RUNNING')
+      .filter((t) => major >= 6 || t.status === undefined || t.status === 'RUNNING')
       .map((t) => ({
         upid: t.upid,
         type: t.type,

@@ -46,7 +46,8 @@ function listTasks(ctx: RouteContext) {
       }
     }
   }
-  const source = arg(ctx, 'source') ?? (is34 ? 'all' : 'archive');
+  // Before PM 5.3-9 (32388c41) there is no `source`: the list is the index file, finished tasks only.
+  const source = arg(ctx, 'source') ?? 'archive';
   const vmid = arg(ctx, 'vmid');
   const typefilter = arg(ctx, 'typefilter');
   const errorsOnly = arg(ctx, 'errors') === '1';
@@ -72,9 +73,29 @@ function listTasks(ctx: RouteContext) {
   return { data: rows.slice(start, start + limit), total: rows.length };
 }
 
+/**
+ * GET /cluster/tasks: the task lists every node broadcasts (its running tasks,
+ * without status, and its most recent finished ones), on every version.
+ */
+function clusterTasks(ctx: RouteContext) {
+  const rows = ctx.state.tasks
+    .all()
+    .map((t) => {
+      const row = baseInfo(t);
+      if (!t.running) {
+        row.status = t.exitstatus;
+        row.endtime = t.endtime;
+      }
+      return row;
+    })
+    .reverse();
+  return { data: rows };
+}
+
 /** Task routes. */
 export function taskRoutes(): Route[] {
   return [
+    { method: 'GET', pattern: /^\/cluster\/tasks$/, handler: clusterTasks },
     { method: 'GET', pattern: /^\/nodes\/[^/]+\/tasks$/, handler: listTasks },
     {
       method: 'GET',
