@@ -370,7 +370,19 @@ log_for() {
 
 setup() {
   # vzdump passes no TMPDIR, so this is /tmp on a node; tests point it elsewhere.
-  TMP=$(mktemp -d "${TMPDIR:-/tmp}/$ME.XXXXXXXX") || {
+  _tmpbase=${TMPDIR:-/tmp}
+  # A run killed by SIGKILL (a task stop sends it 5 s after SIGTERM, e.g. to
+  # a curl stuck reading) could not remove its netrc: remove those of runs
+  # that are gone. The pid in the name keeps live runs' dirs alone.
+  for _d in "$_tmpbase/$ME".*; do
+    _p=${_d#"$_tmpbase/$ME."}
+    _p=${_p%%.*}
+    case $_p in
+    '' | *[!0-9]*) continue ;;
+    esac
+    kill -0 "$_p" 2>/dev/null || rm -rf "$_d"
+  done
+  TMP=$(mktemp -d "$_tmpbase/$ME.$$.XXXXXXXX") || {
     say "ERROR: cannot create a private temp directory"
     exit 1
   }

@@ -193,3 +193,47 @@ describe('hook stopped mid-upload (task stop: SIGTERM to the process group)', ()
     }
   });
 });
+
+describe('hook killed hard (SIGKILL: a task stop 5 s after its SIGTERM, a curl stuck in I/O)', () => {
+  it('leaves its netrc behind only until the next run, which removes it', async () => {
+    const recorder = await startLoginRecorder({ hang: true });
+    const node = await fakeNode();
+    const hookTmp = await mkdtemp(join(tmpdir(), 'pfb-hook-tmp-'));
+    try {
+      await node.writeConf({
+        node: 'pve1',
+        storage: 'ftp-staging',
+        uploadAt: 'log-end',
+        ftp: {
+          host: recorder.host,
+          port: recorder.port,
+          user: 'u',
+          password: 'p',
+          secure: false,
+          dir: '/d',
+        },
+      });
+      const files = await node.backup(archiveName, 2000);
+      const env = { ...guestEnv(node, 'ftp-staging', files), TMPDIR: hookTmp };
+      // The hook's pid is the group's (runHook detaches it): SIGKILL all of it mid-login.
+      const killed = await runHook(
+        ['log-end', 'snapshot', '101'],
+        env,
+        20_000,
+        undefined,
+        '(sleep 0.8; kill -9 -$$) &',
+      );
+      expect(killed.signal).toBe('SIGKILL');
+      expect(recorder.logins).toHaveLength(1);
+      expect(await readdir(hookTmp)).toHaveLength(1);
+      const next = await runHook(['log-end', 'snapshot', '101'], env, 20_000, 800);
+      expect(next.code === 143 || next.signal === 'SIGTERM').toBe(true);
+      expect(recorder.logins).toHaveLength(2);
+      expect(await readdir(hookTmp)).toEqual([]);
+    } finally {
+      await recorder.close();
+      await node.close();
+      await rm(hookTmp, { recursive: true, force: true });
+    }
+  });
+});
