@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { hookInstallHelp, hookScript, hookScriptPath } from '../../../src/hook/index.js';
@@ -32,5 +33,33 @@ describe('hookInstallHelp', () => {
     expect(hookInstallHelp).toContain('script: /usr/local/lib/pve-ftp-backup/hook');
     expect(hookInstallHelp).toContain('pve-ftp-backup hook --config --node');
     expect(Math.max(...hookInstallHelp.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
+  });
+});
+
+describe('the script names the .log vzdump writes beside an archive (when LOGFILE is unset)', () => {
+  const base = '/var/lib/vz/dump/vzdump-lxc-101-2026_11_30-02_00_05';
+  // dash is /bin/sh on PVE nodes; PVE 3.x starts hooks through /bin/bash -c.
+  const shells = ['dash', 'bash'].filter((sh) => spawnSync(sh, ['-c', ':']).status === 0);
+  it.each(
+    shells.flatMap((sh) =>
+      [
+        '.tar',
+        '.tar.gz',
+        '.tar.lzo',
+        '.tar.zst',
+        '.tar.bz2',
+        '.tgz',
+        '.vma',
+        '.vma.gz',
+        '.vma.lzo',
+        '.vma.zst',
+      ].map((ext) => [sh, ext] as const),
+    ),
+  )('%s: %s', (sh, ext) => {
+    const out = spawnSync(sh, ['-c', '. "$1" && log_for "$2"', sh, hookScriptPath(), base + ext], {
+      env: { PVE_FTP_BACKUP_HOOK_LIB: '1' },
+      encoding: 'utf8',
+    });
+    expect(out.stdout).toBe(`${base}.log`);
   });
 });
