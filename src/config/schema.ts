@@ -86,8 +86,9 @@ const cluster = z.strictObject({
 });
 
 const ftp = z.strictObject({
-  host: noControl('host').regex(/^[A-Za-z0-9.:\-[\]]+$/, {
-    error: 'expected a host name or IP address (no scheme, path or port)',
+  // An IPv6 address goes in bare (`fd00::5`): brackets belong to URLs, and the hook adds them.
+  host: noControl('host').regex(/^[A-Za-z0-9.:-]+$/, {
+    error: 'expected a host name or IP address, IPv6 without brackets (no scheme, path or port)',
   }),
   port: intIn(1, 65535).default(21),
   user: noControl('user'),

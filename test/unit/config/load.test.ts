@@ -169,6 +169,15 @@ describe('loadConfig: errors name the file, the key path and what was expected',
     expect(e.message).toContain('ftp.host');
   });
 
+  it('takes an IPv6 NAS address bare and refuses brackets, as the hook renderer does', async () => {
+    const { config } = await load(VALID.replace('nas.example.lan', "'fd00::5'"));
+    expect(config.ftp.host).toBe('fd00::5');
+    const e = await failure(VALID.replace('nas.example.lan', "'[fd00::5]'"));
+    expect(e.message).toContain(
+      'ftp.host: expected a host name or IP address, IPv6 without brackets',
+    );
+  });
+
   it('rejects an unknown key with a did-you-mean hint', async () => {
     const e = await failure(`${VALID}retention:\n  kep: 5\n`);
     expect(e.message).toContain("retention.kep: unknown key (did you mean 'keep'?)");
