@@ -11,6 +11,14 @@ so the node pushes each finished archive and its .log to the FTP NAS itself,
 into {ftp.dir}/{node}/transfer/, with curl (a stock PVE node has sh, curl and
 coreutils: nothing else is needed).
 
+First, on every node, a staging storage that vzdump writes to and never prunes
+(the tool deletes each archive itself once its NAS copy is verified; a
+pruning storage could delete a file the tool still needs):
+  mkdir -p /var/lib/vz/ftp-staging
+  pvesm add dir ftp-staging --path /var/lib/vz/ftp-staging --content backup \\
+    --prune-backups keep-all=1          (PVE < 7: --maxfiles 0 instead)
+Its id goes into the tool's config as backup.storage.
+
 On the machine with the tool's config:
   pve-ftp-backup hook > hook.sh
   pve-ftp-backup hook --config --node pve1 > hook.conf     (once per node)

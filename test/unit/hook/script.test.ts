@@ -32,6 +32,9 @@ describe('hookInstallHelp', () => {
     expect(hookInstallHelp).toContain('/etc/pve-ftp-backup/hook.conf');
     expect(hookInstallHelp).toContain('script: /usr/local/lib/pve-ftp-backup/hook');
     expect(hookInstallHelp).toContain('pve-ftp-backup hook --config --node');
+    // The staging storage and its retention: vzdump must never prune what the tool still needs.
+    expect(hookInstallHelp).toContain('--prune-backups keep-all=1');
+    expect(hookInstallHelp).toContain('--maxfiles 0');
     expect(Math.max(...hookInstallHelp.split('\n').map((l) => l.length))).toBeLessThanOrEqual(80);
   });
 });
