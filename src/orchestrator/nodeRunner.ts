@@ -151,6 +151,8 @@ async function underLock(
     return end('error', `could not repair the NAS tree: ${msg(error)}`);
   }
 
+  await reportStrays(plan.node, settings.storage, ctx, result, log);
+
   const runStarted = new Date(now()).toISOString();
   const manifestOf = (guests: GuestResult[]): ManifestDoc => ({
     version: 1,
@@ -220,6 +222,35 @@ async function underLock(
     return result;
   }
   return end('done');
+}
+
+/**
+ * Archives already on the staging storage were left by earlier runs (a failed
+ * upload keeps its node copy; a killed run may leave one): they are never
+ * deleted unverified, but the node disk was meant to hold one archive at a
+ * time, so the admin hears about them on every run until they are dealt with.
+ */
+async function reportStrays(
+  node: string,
+  storage: string,
+  ctx: NodeRunContext,
+  result: NodeResult,
+  log: Logger,
+): Promise<void> {
+  let volumes: Awaited<ReturnType<NodeRunContext['api']['backupContent']>>;
+  try {
+    volumes = await ctx.api.backupContent(node, storage);
+  } catch (error) {
+    // The guest runner lists the storage again and reports what matters there.
+    log.debug('could not list the staging storage at node start', { error: msg(error) });
+    return;
+  }
+  if (volumes.length === 0) return;
+  const bytes = volumes.reduce((sum, v) => sum + v.size, 0);
+  const names = volumes.map((v) => v.volid.replace(/^[^:]*:(backup\/)?/, '')).join(', ');
+  const warning = `${volumes.length} archive(s) (${bytes} bytes) from earlier runs are still on staging storage ${storage}, kept because their NAS copy was never verified: ${names}`;
+  result.warnings.push(warning);
+  log.warn(warning);
 }
 
 function msg(error: unknown): string {

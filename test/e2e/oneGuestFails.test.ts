@@ -83,6 +83,10 @@ describe('one guest failing night after night', () => {
         [102, 'failed', 'kept'],
       ]);
       expect(guests[1]?.error).toMatch(/not verified/);
+      // The copies kept on earlier nights are reported at the start of each node run.
+      const strays = (report.nodes[0]?.warnings ?? []).filter((w) => w.includes('earlier runs'));
+      expect(strays).toHaveLength(night === 2 ? 0 : 1);
+      if (night > 2) expect(strays[0]).toContain(`${night - 2} archive(s)`);
     }
 
     // keep=2, yet night 1 stays (renumbered to daily.2): it holds 102's only good copy.

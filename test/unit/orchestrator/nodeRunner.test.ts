@@ -276,6 +276,21 @@ describe('runNode', () => {
     expect(w.storage).toHaveLength(1);
   });
 
+  it('reports archives earlier runs left on the staging storage, and keeps them', async () => {
+    const w = world({ 101: {} });
+    const stray = { volid: 'st:backup/vzdump-lxc-105-2026_11_29-02_00_01.tar.zst', size: 1234 };
+    w.storage.push(stray);
+    const r = await runNode(plan([101]), settings, ctx(w));
+    expect(r.guests.map((g) => [g.vmid, g.outcome])).toEqual([[101, 'saved']]);
+    expect(r.warnings).toEqual([
+      expect.stringContaining(
+        '1 archive(s) (1234 bytes) from earlier runs are still on staging storage st',
+      ),
+    ]);
+    expect(r.warnings[0]).toContain('vzdump-lxc-105-2026_11_29-02_00_01.tar.zst');
+    expect(w.storage).toEqual([stray]);
+  });
+
   it('skips a node whose lock is held, naming the holder, without any vzdump', async () => {
     const w = world({}, { lockHeld: true });
     const r = await runNode(plan([101]), settings, ctx(w));
