@@ -1,6 +1,6 @@
 /**
  * An in-memory RemoteFs that behaves like the real FTP servers measured in
- * /work/shared/ftp-servers.md where it matters to rotation:
+ * shared/ftp-servers.md (the project's steering notes) where it matters to rotation:
  * - rename onto a non-empty directory fails (like pure-ftpd's 451 / others' 550);
  * - rename of a directory onto an EMPTY directory silently replaces it;
  * - rename of a file onto a file silently overwrites it;
