@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type { Command, CommandContext } from './commands/types.js';
-import { AppError, ConfigError, ExitCode, InterruptedError } from './errors.js';
+import { AppError, ConfigError, ExitCode, errorMessage, InterruptedError } from './errors.js';
 import {
   closeLogger,
   createLogger,
@@ -335,7 +335,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
     });
   } catch (error) {
     const code = await exitCodeOf(error, stop.signal);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (code >= 0) {
       if (logger) logger.error(message);
       else process.stderr.write(`pve-ftp-backup: ${message}\n`);

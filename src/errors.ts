@@ -54,3 +54,8 @@ export class InterruptedError extends AppError {
 export function exitCodeFor(error: unknown): ExitCode {
   return error instanceof AppError ? error.exitCode : ExitCode.partialFailure;
 }
+
+/** The message of any thrown value, for messages that name a cause (never for secrets). */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

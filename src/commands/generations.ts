@@ -4,7 +4,7 @@
  */
 import { posix } from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { PreflightError } from '../errors.js';
+import { errorMessage, PreflightError } from '../errors.js';
 import { type GenerationInfo, listGenerations } from '../ftp/generations.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { openNasSession } from '../ftp/session.js';
@@ -33,7 +33,7 @@ export const generationsCommand: Command<GenerationsOptions> = async (options, c
     fs = await openNasSession(ftpSettings(config.ftp), ctx.logger, ctx.signal);
   } catch (error) {
     throw new PreflightError(
-      `cannot reach the NAS ${config.ftp.host}:${config.ftp.port}: ${error instanceof Error ? error.message : String(error)}`,
+      `cannot reach the NAS ${config.ftp.host}:${config.ftp.port}: ${errorMessage(error)}`,
       { cause: error },
     );
   }

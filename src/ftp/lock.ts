@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { joinRemote, LOCK_HOLDER_NAME } from './layout.js';
 import type { RemoteFs } from './remoteFs.js';
@@ -171,7 +172,7 @@ export async function acquireLock(
     } catch (cleanup) {
       options.logger?.warn('could not remove the node lock after failing to take it', {
         lock: lockPath,
-        error: cleanup instanceof Error ? cleanup.message : String(cleanup),
+        error: errorMessage(cleanup),
       });
     }
     throw error;

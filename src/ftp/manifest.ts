@@ -8,6 +8,7 @@
  * because the NAS is shared storage that people and older versions touch.
  */
 import { z } from 'zod';
+import { errorMessage } from '../errors.js';
 
 /** The file name of the manifest inside a generation directory. */
 export const MANIFEST_NAME = 'manifest.json';
@@ -80,7 +81,7 @@ export function tryParseManifest(
   try {
     return { ok: true, manifest: parseManifest(text) };
   } catch (error) {
-    return { ok: false, problem: error instanceof Error ? error.message : String(error) };
+    return { ok: false, problem: errorMessage(error) };
   }
 }
 

@@ -11,6 +11,7 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { Client, type FileInfo, FTPError } from 'basic-ftp';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { NasError, type NasFailure, type NasOperation } from './errors.js';
 import { normalizeRemoteDir, TEMP_SUFFIX } from './layout.js';
@@ -105,7 +106,7 @@ class FtpNasSession implements NasSession {
     if (error instanceof NasError) return error;
     if (this.#signal?.aborted) return this.#error(operation, path, 'aborted', 'interrupted', error);
     if (this.#closed) return this.#error(operation, path, 'closed', 'session closed', error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     return this.#error(
       operation,
       path,
@@ -143,7 +144,7 @@ class FtpNasSession implements NasSession {
       host: this.#settings.host,
       operation,
       path,
-      reason: this.#redact(cause instanceof Error ? cause.message : String(cause)),
+      reason: this.#redact(errorMessage(cause)),
     });
     this.#client.close();
     this.#client = this.#newClient();

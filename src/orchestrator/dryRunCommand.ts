@@ -5,6 +5,7 @@
  */
 import type { CommandContext, RunOptions } from '../commands/types.js';
 import type { Config } from '../config/index.js';
+import { errorMessage } from '../errors.js';
 import { openNasSession } from '../ftp/session.js';
 import type { PveClientOptions } from '../pveApi/index.js';
 import { type DryRunNode, dryRunNode } from './dryRun.js';
@@ -72,7 +73,7 @@ export async function runDryRun(
         renames: [],
         removes: [],
         retainedPastKeep: [],
-        error: r.error instanceof Error ? r.error.message : String(r.error),
+        error: errorMessage(r.error),
       };
     });
     const failed = planned.failures.length + nodes.filter((n) => n.error !== undefined).length;

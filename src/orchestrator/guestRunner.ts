@@ -5,6 +5,8 @@
  * the node copy is kept — the invariant "a node archive is deleted only after
  * its NAS copy was verified" lives here.
  */
+
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type PveBackupVolume, taskOutcome } from '../pveApi/index.js';
 import { archiveNameFromLog, findNewArchive, logNameFor, volumeFileName } from './archive.js';
@@ -77,7 +79,9 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
   try {
     before = await ctx.api.backupContent(job.node, job.storage);
   } catch (error) {
-    log.warn('could not list the staging storage before the backup', { error: msg(error) });
+    log.warn('could not list the staging storage before the backup', {
+      error: errorMessage(error),
+    });
   }
 
   let upid: string;
@@ -96,7 +100,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     upid = started.upid;
     result.upid = upid;
   } catch (error) {
-    return fail(`could not start vzdump: ${msg(error)}`);
+    return fail(`could not start vzdump: ${errorMessage(error)}`);
   }
   log.info(`guest ${job.vmid}: vzdump task started`, { upid });
 
@@ -114,7 +118,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     lines = watched.lines;
     exitstatus = watched.exitstatus;
   } catch (error) {
-    return fail(`lost track of the vzdump task: ${msg(error)}`);
+    return fail(`lost track of the vzdump task: ${errorMessage(error)}`);
   }
   const outcome = taskOutcome(exitstatus, lines);
   const warnLines = lines.filter((l) => /^WARN/.test(l));
@@ -132,7 +136,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
       after,
     );
   } catch (error) {
-    if (outcome.ok) return fail(`could not list the staging storage: ${msg(error)}`);
+    if (outcome.ok) return fail(`could not list the staging storage: ${errorMessage(error)}`);
   }
   if (archive) {
     result.archive = {
@@ -163,7 +167,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
       ...(logName ? [{ name: logName }] : []),
     ]);
   } catch (error) {
-    return fail(`could not verify the NAS copy: ${msg(error)}`);
+    return fail(`could not verify the NAS copy: ${errorMessage(error)}`);
   }
   const archiveCheck = checks.find((c) => c.name === result.archive?.name);
   if (!archiveCheck?.ok) {
@@ -187,7 +191,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     await ctx.beforeDelete?.(result);
   } catch (error) {
     result.warnings.push(
-      `node copy ${archive.volid} kept: the NAS copy could not be recorded as saved: ${msg(error)}`,
+      `node copy ${archive.volid} kept: the NAS copy could not be recorded as saved: ${errorMessage(error)}`,
     );
     return done();
   }
@@ -210,11 +214,7 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     }
     result.nodeCopy = 'deleted';
   } catch (error) {
-    result.warnings.push(`node copy ${archive.volid} could not be deleted: ${msg(error)}`);
+    result.warnings.push(`node copy ${archive.volid} could not be deleted: ${errorMessage(error)}`);
   }
   return done();
-}
-
-function msg(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

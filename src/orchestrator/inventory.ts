@@ -7,6 +7,7 @@
  * on, and the caller decides the exit code.
  */
 import type { ClusterConfig, Config } from '../config/index.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   createPveClient,
@@ -85,7 +86,7 @@ export async function readInventory(config: Config, o: InventoryOptions): Promis
       } catch (error) {
         await client.close().catch(() => {});
         const kind = failureKind(error);
-        const message = error instanceof Error ? error.message : String(error);
+        const message = errorMessage(error);
         o.logger.error(`cluster ${cluster.name}: ${message}`, { cluster: cluster.name, kind });
         return { cluster, failure: { cluster: cluster.name, kind, error: message } };
       }
@@ -135,7 +136,7 @@ async function readCluster(
     } catch (error) {
       // Auth and TLS problems concern the whole cluster; anything else only this node.
       if (error instanceof PveAuthError || error instanceof PveTlsError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       o.logger.warn(`node ${n.node}: guest list failed, node skipped: ${message}`, {
         cluster: cluster.name,
         node: n.node,

@@ -4,6 +4,8 @@
  * rotation, and the lock released however it ends. Returns a NodeResult; only
  * a bug throws.
  */
+
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type GuestJob, type GuestRunContext, runGuest } from './guestRunner.js';
 import type { ManifestDoc, NodeApi, OpenNodeNas } from './nodePorts.js';
@@ -97,14 +99,14 @@ export async function runNode(
   try {
     nas = await ctx.openNas(plan.node);
   } catch (error) {
-    return end('error', `NAS not reachable: ${msg(error)}`);
+    return end('error', `NAS not reachable: ${errorMessage(error)}`);
   }
   try {
     let lock: Awaited<ReturnType<typeof nas.lock>>;
     try {
       lock = await nas.lock(settings.breakLock);
     } catch (error) {
-      return end('error', `could not take the node lock: ${msg(error)}`);
+      return end('error', `could not take the node lock: ${errorMessage(error)}`);
     }
     if (!lock.acquired) {
       if (lock.holder) {
@@ -120,8 +122,8 @@ export async function runNode(
       try {
         await lock.release();
       } catch (error) {
-        result.warnings.push(`could not release the node lock: ${msg(error)}`);
-        log.error('could not release the node lock', { error: msg(error) });
+        result.warnings.push(`could not release the node lock: ${errorMessage(error)}`);
+        log.error('could not release the node lock', { error: errorMessage(error) });
       }
     }
   } finally {
@@ -148,7 +150,7 @@ async function underLock(
     }
   } catch (error) {
     // Without a sound tree we would risk the existing generations: stop here.
-    return end('error', `could not repair the NAS tree: ${msg(error)}`);
+    return end('error', `could not repair the NAS tree: ${errorMessage(error)}`);
   }
 
   await reportStrays(plan.node, settings.storage, ctx, result, log);
@@ -218,7 +220,7 @@ async function underLock(
     // The verified archives stay in transfer/; the next run turns it into a generation.
     result.finishedAt = new Date(now()).toISOString();
     result.status = 'error';
-    result.reason = `manifest/rotation failed: ${msg(error)}`;
+    result.reason = `manifest/rotation failed: ${errorMessage(error)}`;
     return result;
   }
   return end('done');
@@ -242,7 +244,7 @@ async function reportStrays(
     volumes = await ctx.api.backupContent(node, storage);
   } catch (error) {
     // The guest runner lists the storage again and reports what matters there.
-    log.debug('could not list the staging storage at node start', { error: msg(error) });
+    log.debug('could not list the staging storage at node start', { error: errorMessage(error) });
     return;
   }
   if (volumes.length === 0) return;
@@ -251,8 +253,4 @@ async function reportStrays(
   const warning = `${volumes.length} archive(s) (${bytes} bytes) from earlier runs are still on staging storage ${storage}, kept because their NAS copy was never verified: ${names}`;
   result.warnings.push(warning);
   log.warn(warning);
-}
-
-function msg(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

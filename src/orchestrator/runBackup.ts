@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import type { Config } from '../config/index.js';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PveClientOptions } from '../pveApi/index.js';
 import { readInventory } from './inventory.js';
@@ -138,7 +139,7 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
       if (r.ok) return r.value;
       // A bug in one node's run: report it as that node's error, keep the others.
       const plan = planned.plans[i] as PlannedNode;
-      const message = r.error instanceof Error ? r.error.message : String(r.error);
+      const message = errorMessage(r.error);
       logger.error(`node ${plan.node}: internal error: ${message}`, {
         stack: (r.error as Error)?.stack,
       });

@@ -5,6 +5,8 @@
  * killed hard writes no final line). That keeps us at <= 1 request/s per
  * running task while detecting the end within about one tick.
  */
+
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PveClient } from '../pveApi/index.js';
 import { sleep as defaultSleep } from './sleep.js';
@@ -116,7 +118,11 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
         await api.stopTask(o.node, o.upid, o.signal);
         o.logger.warn('stop requested for running task', { node: o.node, upid: o.upid });
       } catch (error) {
-        o.logger.warn('could not stop task', { node: o.node, upid: o.upid, error: msg(error) });
+        o.logger.warn('could not stop task', {
+          node: o.node,
+          upid: o.upid,
+          error: errorMessage(error),
+        });
       }
     }
     tick++;
@@ -158,19 +164,20 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
       if (o.signal?.aborted) throw o.signal.reason;
       errors++;
       if (statusTick) statusErrors++;
-      o.logger.warn('task poll failed', { node: o.node, upid: o.upid, error: msg(error), errors });
+      o.logger.warn('task poll failed', {
+        node: o.node,
+        upid: o.upid,
+        error: errorMessage(error),
+        errors,
+      });
       const failed = Math.max(errors, statusErrors);
       if (failed >= maxErrors) {
         throw new Error(
-          `lost track of task ${o.upid} on node ${o.node} after ${failed} failed polls: ${msg(error)}`,
+          `lost track of task ${o.upid} on node ${o.node} after ${failed} failed polls: ${errorMessage(error)}`,
           { cause: error },
         );
       }
     }
     await sleep(interval, o.signal, stopRequested ? [] : wake);
   }
-}
-
-function msg(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

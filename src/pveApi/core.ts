@@ -8,6 +8,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { z } from 'zod';
+import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { type AuthState, LoginRejected } from './auth.js';
 import { errorCode, findTlsError, PveApiError, PveAuthError } from './errors.js';
@@ -237,7 +238,7 @@ export class ApiCore {
       method,
       path,
       ...(code ? { code } : {}),
-      pveMessage: err instanceof Error ? err.message : String(err),
+      pveMessage: errorMessage(err),
       cause: err,
     });
   }

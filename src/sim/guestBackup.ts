@@ -6,6 +6,7 @@
  */
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../errors.js';
 import { archiveBasename, archiveExtension, writeArchive } from './archive.js';
 import { type ClusterState, guestName, type NodeState } from './cluster.js';
 import { type HookCall, runHook } from './hookRunner.js';
@@ -163,7 +164,7 @@ export async function backupGuest(ctx: JobContext, vmid: number): Promise<void> 
     glog(`INFO: archive file size: ${formatSize(guest.archiveSize)}`);
     await must('backup-end');
   } catch (err) {
-    failed = err instanceof Error ? err.message : String(err);
+    failed = errorMessage(err);
   }
   if (locked) guest.lock = savedLock;
   // The unfinished temporary archive never survives (vzdump unlinks the .dat).

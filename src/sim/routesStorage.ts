@@ -5,6 +5,7 @@
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { errorMessage } from '../errors.js';
 import { parseArchiveName } from './archive.js';
 import type { NodeState } from './cluster.js';
 import { ApiError } from './envelope.js';
@@ -103,7 +104,7 @@ async function deleteVolume(ctx: RouteContext) {
     } catch (err) {
       ctx.state.tasks.finish(task, {
         ok: false,
-        error: err instanceof Error ? err.message : String(err),
+        error: errorMessage(err),
       });
     }
   });

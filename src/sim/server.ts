@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errorMessage } from '../errors.js';
 import type { SimAuth } from './auth.js';
 import type { ClusterState } from './cluster.js';
 import { ApiError, type ApiResult, sendData, sendError } from './envelope.js';
@@ -153,10 +154,7 @@ export function createHandler(deps: ServerDeps) {
       }
       sendData(res, result);
     } catch (err) {
-      const apiErr =
-        err instanceof ApiError
-          ? err
-          : new ApiError(500, err instanceof Error ? err.message : String(err));
+      const apiErr = err instanceof ApiError ? err : new ApiError(500, errorMessage(err));
       record.status = apiErr.status;
       // PVE delays every 401 (~3 s) to slow down password guessing.
       if (apiErr.status === 401 && deps.authFailureDelayMs > 0) {

@@ -4,6 +4,7 @@
  * job-abort, and the final `TASK …` line with the flavour's semantics.
  */
 import { mkdir } from 'node:fs/promises';
+import { errorMessage } from '../errors.js';
 import type { ClusterState, NodeState } from './cluster.js';
 import { backupGuest, type JobContext } from './guestBackup.js';
 import { type HookCall, runHook } from './hookRunner.js';
@@ -45,7 +46,7 @@ export function runVzdumpJob(state: ClusterState, task: SimTask, spec: VzdumpJob
   void jobMain(state, task, spec, abort.signal).catch((err: unknown) => {
     state.tasks.finish(task, {
       ok: false,
-      error: err instanceof Error ? err.message : String(err),
+      error: errorMessage(err),
     });
   });
 }
