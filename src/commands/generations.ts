@@ -8,7 +8,6 @@ import { errorMessage, PreflightError } from '../errors.js';
 import { type GenerationInfo, listGenerations } from '../ftp/generations.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { openNasSession } from '../ftp/session.js';
-import { ftpSettings } from '../orchestrator/nasAdapter.js';
 import { formatBytes } from '../orchestrator/report.js';
 import { registerSecrets } from './secrets.js';
 import type { Command, GenerationsOptions } from './types.js';
@@ -30,7 +29,7 @@ export const generationsCommand: Command<GenerationsOptions> = async (options, c
   for (const w of warnings) ctx.logger.warn(w);
   let fs: Awaited<ReturnType<typeof openNasSession>>;
   try {
-    fs = await openNasSession(ftpSettings(config.ftp), ctx.logger, ctx.signal);
+    fs = await openNasSession(config.ftp, ctx.logger, ctx.signal);
   } catch (error) {
     throw new PreflightError(
       `cannot reach the NAS ${config.ftp.host}:${config.ftp.port}: ${errorMessage(error)}`,

@@ -12,7 +12,6 @@ export type {
   ClusterAuth,
   ClusterConfig,
   Config,
-  ConfigGuestType,
   FtpConfig,
   GuestStateFilter,
 } from './types.js';

@@ -6,6 +6,13 @@
  * resolved afterwards in load.ts.
  */
 import { z } from 'zod';
+import {
+  BACKUP_MODES,
+  COMPRESSORS,
+  GUEST_STATE_FILTERS,
+  GUEST_TYPES,
+  UPLOAD_PHASES,
+} from '../vocabulary.js';
 
 /** A whole number in a range, with one message naming both bounds. */
 function intIn(min: number, max: number) {
@@ -100,10 +107,10 @@ const ftp = z.strictObject({
   insecure: z.boolean().default(false).describe('FTPS without certificate verification.'),
 });
 
-const guestType = z.enum(['lxc', 'openvz', 'qemu']);
+const guestType = z.enum(GUEST_TYPES);
 
 const backup = z.strictObject({
-  guests: z.enum(['running', 'stopped', 'all']).default('running'),
+  guests: z.enum(GUEST_STATE_FILTERS).default('running'),
   types: z
     .array(guestType)
     .min(1, { error: 'must name at least one guest type' })
@@ -112,15 +119,15 @@ const backup = z.strictObject({
   storage: noControl('storage')
     .regex(STORAGE_ID_RE, { error: 'expected a PVE storage id (letters, digits, - _ .)' })
     .describe('Node-local PVE storage vzdump writes to (staging).'),
-  mode: z.enum(['snapshot', 'suspend', 'stop']).default('snapshot'),
+  mode: z.enum(BACKUP_MODES).default('snapshot'),
   compress: z
-    .union([z.enum(['0', 'gzip', 'lzo', 'zstd']), z.literal(0)], {
+    .union([z.enum(COMPRESSORS), z.literal(0)], {
       error: 'expected one of 0, gzip, lzo, zstd',
     })
     .default('zstd'),
   parallelNodes: intIn(1, 64).default(2),
   uploadAt: z
-    .enum(['log-end', 'backup-end'])
+    .enum(UPLOAD_PHASES)
     .default('log-end')
     .describe('Hook phase that uploads the archive.'),
 });

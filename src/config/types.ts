@@ -4,6 +4,15 @@
  * resolved (`${VAR}`, `secretFile`, `passwordFile`), CA files are read, and
  * every default is filled in.
  */
+import type {
+  BackupMode,
+  Compressor,
+  GuestStateFilter,
+  GuestType,
+  UploadPhase,
+} from '../vocabulary.js';
+
+export type { GuestStateFilter };
 
 /** How a cluster authenticates: an API token (PVE >= 6.2) or user + password (ticket). */
 export type ClusterAuth =
@@ -35,20 +44,17 @@ export interface FtpConfig {
   insecure: boolean;
 }
 
-export type GuestStateFilter = 'running' | 'stopped' | 'all';
-export type ConfigGuestType = 'lxc' | 'openvz' | 'qemu';
-
 export interface BackupConfig {
   guests: GuestStateFilter;
-  types: ConfigGuestType[];
+  types: GuestType[];
   exclude: number[];
   /** Node-local PVE storage id vzdump writes to (the hook acts only on this one). */
   storage: string;
-  mode: 'snapshot' | 'suspend' | 'stop';
-  compress: '0' | 'gzip' | 'lzo' | 'zstd';
+  mode: BackupMode;
+  compress: Compressor;
   parallelNodes: number;
   /** Hook phase that uploads: `log-end` (default, guest already released) or `backup-end`. */
-  uploadAt: 'log-end' | 'backup-end';
+  uploadAt: UploadPhase;
 }
 
 export interface Config {

@@ -9,6 +9,7 @@
  */
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
+import { GUEST_TYPES } from '../vocabulary.js';
 
 /** The file name of the manifest inside a generation directory. */
 export const MANIFEST_NAME = 'manifest.json';
@@ -20,7 +21,7 @@ const ManifestFile = z.object({
 
 const ManifestGuest = z.object({
   vmid: z.number().int().positive(),
-  type: z.enum(['lxc', 'openvz', 'qemu']),
+  type: z.enum(GUEST_TYPES),
   name: z.string(),
   status: z.enum(['saved', 'failed']),
   error: z.string().optional(),

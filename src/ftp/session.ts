@@ -11,27 +11,25 @@
  */
 import { Readable, Writable } from 'node:stream';
 import { Client, type FileInfo, FTPError } from 'basic-ftp';
+import type { FtpConfig } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { NasError, type NasFailure, type NasOperation } from './errors.js';
 import { normalizeRemoteDir, TEMP_SUFFIX } from './layout.js';
 import type { RemoteEntry, RemoteFs } from './remoteFs.js';
 
-/** How to reach and log in to the NAS. */
-export interface FtpSettings {
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  /** Explicit FTPS (AUTH TLS) for control and data. */
-  secure: boolean;
+/**
+ * How to reach and log in to the NAS: the config's FTP settings (any object
+ * with these fields, e.g. the whole `ftp` section), plus the idle timeout.
+ */
+export type FtpSettings = Pick<FtpConfig, 'host' | 'port' | 'user' | 'password' | 'secure'> & {
   /** PEM of the CA (or the self-signed certificate) the NAS certificate must chain to. */
-  caPem?: string;
+  caPem?: string | undefined;
   /** Skip certificate verification (explicit opt-out). */
   insecure?: boolean;
   /** Idle timeout of a command or transfer; default 30 s. */
   timeoutMs?: number;
-}
+};
 
 /** A live session; close() it when the node run ends (abort closes it too). */
 export interface NasSession extends RemoteFs {

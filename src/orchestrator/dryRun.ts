@@ -15,15 +15,15 @@ import { applyRenames } from '../ftp/rotateExec.js';
 import { isTrashName, JOURNAL, TRANSFER } from '../ftp/rotateNames.js';
 import { planRotation, type RenameStep } from '../ftp/rotatePlan.js';
 import type { Logger } from '../log.js';
-import type { PlannedNode } from './nodeRunner.js';
+import type { NodePlan } from './plan.js';
 
 export interface DryRunNode {
   cluster: string;
   node: string;
   online: boolean;
   pveVersion: string;
-  guests: PlannedNode['guests'];
-  skipped: PlannedNode['skipped'];
+  guests: NodePlan['guests'];
+  skipped: NodePlan['skipped'];
   /** What is on the NAS now (newest first). */
   generations: GenerationInfo[];
   /** Whether `.lock` exists now (a run would skip the node unless --break-lock). */
@@ -45,7 +45,7 @@ export type DryRunFs = Pick<RemoteFs, 'list' | 'readText' | 'size'>;
 
 /** Plan the NAS side of one node without writing anything. */
 export async function dryRunNode(
-  plan: PlannedNode,
+  plan: NodePlan,
   fs: DryRunFs,
   config: Pick<Config, 'ftp' | 'retention'>,
   o: { logger: Logger; runId: string; rotate: boolean },

@@ -9,7 +9,6 @@ import { errorMessage } from '../errors.js';
 import { openNasSession } from '../ftp/session.js';
 import type { PveClientOptions } from '../pveApi/index.js';
 import { type DryRunNode, dryRunNode } from './dryRun.js';
-import { ftpSettings } from './nasAdapter.js';
 import { runPool } from './pool.js';
 import { formatBytes } from './report.js';
 import { newRunId, planBackup } from './runBackup.js';
@@ -43,10 +42,7 @@ export async function runDryRun(
   });
   try {
     const results = await runPool(planned.plans, config.backup.parallelNodes, async (plan) => {
-      const fs = await openNasSession(
-        ftpSettings(config.ftp),
-        ctx.logger.child({ node: plan.node }),
-      );
+      const fs = await openNasSession(config.ftp, ctx.logger.child({ node: plan.node }));
       try {
         return await dryRunNode(plan, fs, config, {
           logger: ctx.logger,

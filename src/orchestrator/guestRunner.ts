@@ -7,10 +7,12 @@
  */
 
 import { errorMessage } from '../errors.js';
+import type { VerifyResult } from '../ftp/verify.js';
 import type { Logger } from '../log.js';
 import { type PveBackupVolume, taskOutcome } from '../pveApi/index.js';
+import type { BackupMode, Compressor } from '../vocabulary.js';
 import { archiveNameFromLog, findNewArchive, logNameFor, volumeFileName } from './archive.js';
-import type { NodeApi, NodeNas } from './nodePorts.js';
+import type { NodeApi, NodeNas } from './nodeNas.js';
 import { type WatchTaskOptions, watchTask } from './taskWatcher.js';
 import type { GuestResult } from './types.js';
 
@@ -21,8 +23,8 @@ export interface GuestJob {
   name?: string;
   state?: string;
   storage: string;
-  mode: 'snapshot' | 'suspend' | 'stop';
-  compress: '0' | 'gzip' | 'lzo' | 'zstd';
+  mode: BackupMode;
+  compress: Compressor;
 }
 
 export interface GuestRunContext {
@@ -44,6 +46,17 @@ export interface GuestRunContext {
   now?: () => number;
 }
 
+/** A per-guest failure: the phase that hit it says why, runGuest turns it into the result. */
+class GuestFailure extends Error {}
+
+/** The running state of one guest's backup, shared by its phases. */
+interface GuestRun {
+  job: GuestJob;
+  ctx: GuestRunContext;
+  log: Logger;
+  result: GuestResult;
+}
+
 /** Back up one guest; never throws for a per-guest problem. */
 export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<GuestResult> {
   const now = ctx.now ?? Date.now;
@@ -60,33 +73,45 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     nodeCopy: 'none',
     startedAt: new Date(t0).toISOString(),
   };
-  const done = (): GuestResult => {
-    const t1 = now();
-    result.finishedAt = new Date(t1).toISOString();
-    result.durationMs = t1 - t0;
-    log.info(`guest ${job.vmid}: ${result.outcome}${result.error ? ` (${result.error})` : ''}`);
-    return result;
-  };
-  const fail = (error: string): GuestResult => {
-    result.outcome = 'failed';
-    result.error = error;
-    return done();
-  };
-
-  // What the storage held before: lets us tell this task's archive apart when
-  // the log does not name it. Optional: the log line usually suffices.
-  let before: PveBackupVolume[] | undefined;
+  const run: GuestRun = { job, ctx, log, result };
   try {
-    before = await ctx.api.backupContent(job.node, job.storage);
+    const before = await listStaging(run);
+    const upid = await startDump(run);
+    const task = await followTask(run, upid);
+    const archive = await locateArchive(run, before, task);
+    if (await verifyOnNas(run, archive)) await deleteNodeCopy(run, archive);
+  } catch (error) {
+    if (!(error instanceof GuestFailure)) throw error;
+    result.outcome = 'failed';
+    result.error = error.message;
+  }
+  const t1 = now();
+  result.finishedAt = new Date(t1).toISOString();
+  result.durationMs = t1 - t0;
+  log.info(`guest ${job.vmid}: ${result.outcome}${result.error ? ` (${result.error})` : ''}`);
+  return result;
+}
+
+/**
+ * What the storage held before: lets us tell this task's archive apart when
+ * the log does not name it. Optional: the log line usually suffices.
+ */
+async function listStaging({ job, ctx, log }: GuestRun): Promise<PveBackupVolume[] | undefined> {
+  try {
+    return await ctx.api.backupContent(job.node, job.storage);
   } catch (error) {
     log.warn('could not list the staging storage before the backup', {
       error: errorMessage(error),
     });
+    return undefined;
   }
+}
 
-  let upid: string;
+/** POST vzdump; returns the task's UPID. */
+async function startDump({ job, ctx, log, result }: GuestRun): Promise<string> {
+  let started: Awaited<ReturnType<NodeApi['startVzdump']>>;
   try {
-    const started = await ctx.api.startVzdump(job.node, {
+    started = await ctx.api.startVzdump(job.node, {
       vmid: job.vmid,
       storage: job.storage,
       mode: job.mode,
@@ -94,20 +119,28 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
       // Never let vzdump prune: the staging copy is ours until verified on the NAS.
       remove: 0,
     });
-    if (started.upid === undefined) {
-      return fail(`vzdump started nothing (PVE answered '${started.answer}')`);
-    }
-    upid = started.upid;
-    result.upid = upid;
   } catch (error) {
-    return fail(`could not start vzdump: ${errorMessage(error)}`);
+    throw new GuestFailure(`could not start vzdump: ${errorMessage(error)}`);
   }
-  log.info(`guest ${job.vmid}: vzdump task started`, { upid });
+  if (started.upid === undefined) {
+    throw new GuestFailure(`vzdump started nothing (PVE answered '${started.answer}')`);
+  }
+  result.upid = started.upid;
+  log.info(`guest ${job.vmid}: vzdump task started`, { upid: started.upid });
+  return started.upid;
+}
 
-  let lines: string[];
-  let exitstatus: string;
+interface TaskEnd {
+  lines: string[];
+  exitstatus: string;
+  outcome: ReturnType<typeof taskOutcome>;
+}
+
+/** Follow the vzdump task to its end; its WARN lines become the guest's warnings. */
+async function followTask({ job, ctx, log, result }: GuestRun, upid: string): Promise<TaskEnd> {
+  let watched: Awaited<ReturnType<typeof watchTask>>;
   try {
-    const watched = await watchTask(ctx.api, {
+    watched = await watchTask(ctx.api, {
       node: job.node,
       upid,
       logger: log,
@@ -115,18 +148,25 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
       onProgress: (line) => ctx.onProgress?.(line),
       ...ctx.watch,
     });
-    lines = watched.lines;
-    exitstatus = watched.exitstatus;
   } catch (error) {
-    return fail(`lost track of the vzdump task: ${errorMessage(error)}`);
+    throw new GuestFailure(`lost track of the vzdump task: ${errorMessage(error)}`);
   }
-  const outcome = taskOutcome(exitstatus, lines);
-  const warnLines = lines.filter((l) => /^WARN/.test(l));
-  result.warnings.push(...warnLines.map((l) => `task: ${l}`));
+  const { lines, exitstatus } = watched;
+  result.warnings.push(...lines.filter((l) => /^WARN/.test(l)).map((l) => `task: ${l}`));
+  return { lines, exitstatus, outcome: taskOutcome(exitstatus, lines) };
+}
 
-  // Find the archive even after a failed task: a backup-end hook failure leaves
-  // a complete archive on the node, which we must report as kept.
-  const archiveName = archiveNameFromLog(lines);
+/**
+ * The archive this task wrote. Looked for even after a failed task: a
+ * backup-end hook failure leaves a complete archive on the node, which the
+ * report must name as kept.
+ */
+async function locateArchive(
+  { job, ctx, result }: GuestRun,
+  before: PveBackupVolume[] | undefined,
+  task: TaskEnd,
+): Promise<PveBackupVolume> {
+  const archiveName = archiveNameFromLog(task.lines);
   let archive: PveBackupVolume | undefined;
   try {
     const after = await ctx.api.backupContent(job.node, job.storage);
@@ -136,7 +176,9 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
       after,
     );
   } catch (error) {
-    if (outcome.ok) return fail(`could not list the staging storage: ${errorMessage(error)}`);
+    if (task.outcome.ok) {
+      throw new GuestFailure(`could not list the staging storage: ${errorMessage(error)}`);
+    }
   }
   if (archive) {
     result.archive = {
@@ -146,36 +188,43 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     };
     result.nodeCopy = 'kept';
   }
-
-  if (!outcome.ok) {
-    const why = outcome.errors.length > 0 ? outcome.errors.join('; ') : exitstatus;
-    return fail(`vzdump failed: ${why}`);
+  if (!task.outcome.ok) {
+    const why = task.outcome.errors.length > 0 ? task.outcome.errors.join('; ') : task.exitstatus;
+    throw new GuestFailure(`vzdump failed: ${why}`);
   }
-  if (!archive || !result.archive) {
-    return fail(
+  if (!archive) {
+    throw new GuestFailure(
       archiveName
         ? `archive ${archiveName} not found on storage ${job.storage}`
         : `no new archive of guest ${job.vmid} found on storage ${job.storage}`,
     );
   }
+  return archive;
+}
 
-  const logName = logNameFor(result.archive.name);
-  let checks: Awaited<ReturnType<NodeNas['verify']>>;
+/**
+ * Check the NAS copy (archive with the API's size, the .log when it came) and
+ * record the guest as saved. Returns whether the node copy may now be deleted.
+ */
+async function verifyOnNas({ ctx, result }: GuestRun, archive: PveBackupVolume): Promise<boolean> {
+  const name = volumeFileName(archive.volid);
+  const logName = logNameFor(name);
+  let checks: VerifyResult[];
   try {
     checks = await ctx.nas.verify([
-      { name: result.archive.name, size: archive.size },
+      { name, size: archive.size },
       ...(logName ? [{ name: logName }] : []),
     ]);
   } catch (error) {
-    return fail(`could not verify the NAS copy: ${errorMessage(error)}`);
+    throw new GuestFailure(`could not verify the NAS copy: ${errorMessage(error)}`);
   }
-  const archiveCheck = checks.find((c) => c.name === result.archive?.name);
+  const archiveCheck = checks.find((c) => c.name === name);
   if (!archiveCheck?.ok) {
-    return fail(
+    throw new GuestFailure(
       `NAS copy not verified: ${archiveCheck?.problem ?? 'archive missing in transfer/'}`,
     );
   }
-  result.files.push({ name: result.archive.name, size: archive.size });
+  result.files.push({ name, size: archive.size });
   const logCheck = logName ? checks.find((c) => c.name === logName) : undefined;
   if (logName && logCheck?.ok) {
     result.files.push({
@@ -193,10 +242,16 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
     result.warnings.push(
       `node copy ${archive.volid} kept: the NAS copy could not be recorded as saved: ${errorMessage(error)}`,
     );
-    return done();
+    return false;
   }
+  return true;
+}
 
-  // Verified: now (and only now) the node copy may go.
+/** Verified and recorded: now (and only now) the node copy may go. */
+async function deleteNodeCopy(
+  { job, ctx, log, result }: GuestRun,
+  archive: PveBackupVolume,
+): Promise<void> {
   try {
     const deleted = await ctx.api.deleteVolume(job.node, job.storage, archive.volid);
     if (deleted.upid) {
@@ -216,5 +271,4 @@ export async function runGuest(job: GuestJob, ctx: GuestRunContext): Promise<Gue
   } catch (error) {
     result.warnings.push(`node copy ${archive.volid} could not be deleted: ${errorMessage(error)}`);
   }
-  return done();
 }

@@ -6,26 +6,12 @@
  */
 
 import { errorMessage } from '../errors.js';
+import type { Manifest } from '../ftp/manifest.js';
 import type { Logger } from '../log.js';
 import { type GuestJob, type GuestRunContext, runGuest } from './guestRunner.js';
-import type { ManifestDoc, NodeApi, OpenNodeNas } from './nodePorts.js';
+import type { NodeApi, NodeNas, OpenNodeNas } from './nodeNas.js';
+import type { NodePlan } from './plan.js';
 import type { GuestResult, NodeResult } from './types.js';
-
-/** The plan of one node (structurally planRun's NodePlan). */
-export interface PlannedNode {
-  cluster: string;
-  node: string;
-  online: boolean;
-  pveVersion: string;
-  guests: {
-    vmid: number;
-    type: GuestResult['type'];
-    name?: string;
-    status: string;
-    explicit: boolean;
-  }[];
-  skipped: { vmid: number; type: GuestResult['type']; name?: string; reason: string }[];
-}
 
 export interface NodeRunSettings {
   runId: string;
@@ -49,99 +35,119 @@ export interface NodeRunContext {
   now?: () => number;
 }
 
+/** One node's run in progress: its plan, settings, context and the result being built. */
+interface NodeRun {
+  plan: NodePlan;
+  settings: NodeRunSettings;
+  ctx: NodeRunContext;
+  log: Logger;
+  now: () => number;
+  result: NodeResult;
+}
+
 /** Run one node's backups; never throws for an operational problem. */
 export async function runNode(
-  plan: PlannedNode,
+  plan: NodePlan,
   settings: NodeRunSettings,
   ctx: NodeRunContext,
 ): Promise<NodeResult> {
   const now = ctx.now ?? Date.now;
-  const log = ctx.logger.child({ cluster: plan.cluster, node: plan.node });
-  const startedAt = new Date(now()).toISOString();
-  const result: NodeResult = {
-    cluster: plan.cluster,
-    node: plan.node,
-    pveVersion: plan.pveVersion,
-    status: 'done',
-    guests: [],
-    skipped: plan.skipped,
-    warnings: [],
-    startedAt,
-  };
-  const notStarted = (reason: string): GuestResult[] =>
-    plan.guests
-      .filter((g) => !result.guests.some((r) => r.vmid === g.vmid))
-      .map((g) => ({
-        vmid: g.vmid,
-        type: g.type,
-        ...(g.name !== undefined ? { name: g.name } : {}),
-        state: g.status,
-        outcome: 'not-started',
-        error: reason,
-        warnings: [],
-        files: [],
-        nodeCopy: 'none',
-      }));
-  const end = (status: NodeResult['status'], reason?: string): NodeResult => {
-    result.status = status;
-    if (reason !== undefined) result.reason = reason;
-    if (status !== 'done' && status !== 'nothing-to-do')
-      result.guests.push(...notStarted(reason ?? status));
-    result.finishedAt = new Date(now()).toISOString();
-    return result;
+  const run: NodeRun = {
+    plan,
+    settings,
+    ctx,
+    now,
+    log: ctx.logger.child({ cluster: plan.cluster, node: plan.node }),
+    result: {
+      cluster: plan.cluster,
+      node: plan.node,
+      pveVersion: plan.pveVersion,
+      status: 'done',
+      guests: [],
+      skipped: plan.skipped,
+      warnings: [],
+      startedAt: new Date(now()).toISOString(),
+    },
   };
 
-  if (!plan.online) return end('offline', `node ${plan.node} is offline`);
-  if (plan.guests.length === 0) return end('nothing-to-do');
-  if (ctx.signal.aborted) return end('error', 'interrupted before the node started');
+  if (!plan.online) return end(run, 'offline', `node ${plan.node} is offline`);
+  if (plan.guests.length === 0) return end(run, 'nothing-to-do');
+  if (ctx.signal.aborted) return end(run, 'error', 'interrupted before the node started');
 
-  let nas: Awaited<ReturnType<OpenNodeNas>>;
+  let nas: NodeNas;
   try {
     nas = await ctx.openNas(plan.node);
   } catch (error) {
-    return end('error', `NAS not reachable: ${errorMessage(error)}`);
+    return end(run, 'error', `NAS not reachable: ${errorMessage(error)}`);
   }
   try {
-    let lock: Awaited<ReturnType<typeof nas.lock>>;
-    try {
-      lock = await nas.lock(settings.breakLock);
-    } catch (error) {
-      return end('error', `could not take the node lock: ${errorMessage(error)}`);
-    }
-    if (!lock.acquired) {
-      if (lock.holder) {
-        // Only who and since when: never anything else the lock file may carry.
-        const { runId, host, pid, startedAt } = lock.holder;
-        result.lockHolder = { runId, host, pid, startedAt };
-      }
-      return end('locked', lock.message);
-    }
-    try {
-      return await underLock(plan, settings, ctx, nas, result, log, end, notStarted);
-    } finally {
-      try {
-        await lock.release();
-      } catch (error) {
-        result.warnings.push(`could not release the node lock: ${errorMessage(error)}`);
-        log.error('could not release the node lock', { error: errorMessage(error) });
-      }
-    }
+    return await underLock(run, nas);
   } finally {
     nas.close();
   }
 }
 
-async function underLock(
-  plan: PlannedNode,
-  settings: NodeRunSettings,
-  ctx: NodeRunContext,
-  nas: Awaited<ReturnType<OpenNodeNas>>,
-  result: NodeResult,
-  log: Logger,
-  end: (status: NodeResult['status'], reason?: string) => NodeResult,
-  notStarted: (reason: string) => GuestResult[],
-): Promise<NodeResult> {
-  const now = ctx.now ?? Date.now;
+/** The planned guests that have no result yet, as `not-started` with the reason. */
+function notStarted({ plan, result }: NodeRun, reason: string): GuestResult[] {
+  return plan.guests
+    .filter((g) => !result.guests.some((r) => r.vmid === g.vmid))
+    .map((g) => ({
+      vmid: g.vmid,
+      type: g.type,
+      ...(g.name !== undefined ? { name: g.name } : {}),
+      state: g.status,
+      outcome: 'not-started',
+      error: reason,
+      warnings: [],
+      files: [],
+      nodeCopy: 'none',
+    }));
+}
+
+/** Close the node's result with its status; a node that could not run lists its guests as not started. */
+function end(run: NodeRun, status: NodeResult['status'], reason?: string): NodeResult {
+  const { result } = run;
+  result.status = status;
+  if (reason !== undefined) result.reason = reason;
+  if (status !== 'done' && status !== 'nothing-to-do') {
+    result.guests.push(...notStarted(run, reason ?? status));
+  }
+  result.finishedAt = new Date(run.now()).toISOString();
+  return result;
+}
+
+/** Take the node lock, do the node's work under it, release it however that ends. */
+async function underLock(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
+  const { result, log } = run;
+  let lock: Awaited<ReturnType<NodeNas['lock']>>;
+  try {
+    lock = await nas.lock(run.settings.breakLock);
+  } catch (error) {
+    return end(run, 'error', `could not take the node lock: ${errorMessage(error)}`);
+  }
+  if (!lock.acquired) {
+    if (lock.holder) {
+      // Only who and since when: never anything else the lock file may carry.
+      const { runId, host, pid, startedAt } = lock.holder;
+      result.lockHolder = { runId, host, pid, startedAt };
+    }
+    return end(run, 'locked', lock.message);
+  }
+  try {
+    return await backUpGuests(run, nas);
+  } finally {
+    try {
+      await lock.release();
+    } catch (error) {
+      result.warnings.push(`could not release the node lock: ${errorMessage(error)}`);
+      log.error('could not release the node lock', { error: errorMessage(error) });
+    }
+  }
+}
+
+/** Heal the tree, back the guests up one after another, then write the manifest and rotate. */
+async function backUpGuests(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
+  const { plan, settings, ctx, log, now, result } = run;
   try {
     const healed = await nas.heal();
     if (healed.length > 0) {
@@ -150,32 +156,13 @@ async function underLock(
     }
   } catch (error) {
     // Without a sound tree we would risk the existing generations: stop here.
-    return end('error', `could not repair the NAS tree: ${errorMessage(error)}`);
+    return end(run, 'error', `could not repair the NAS tree: ${errorMessage(error)}`);
   }
 
   await reportStrays(plan.node, settings.storage, ctx, result, log);
 
   const runStarted = new Date(now()).toISOString();
-  const manifestOf = (guests: GuestResult[]): ManifestDoc => ({
-    version: 1,
-    runId: settings.runId,
-    node: plan.node,
-    cluster: plan.cluster,
-    pveVersion: plan.pveVersion,
-    startedAt: runStarted,
-    finishedAt: new Date(now()).toISOString(),
-    guests: guests
-      .filter((g) => g.outcome !== 'not-started')
-      .map((g) => ({
-        vmid: g.vmid,
-        type: g.type,
-        ...(g.name !== undefined ? { name: g.name } : {}),
-        status: g.outcome === 'saved' ? 'saved' : 'failed',
-        ...(g.error !== undefined ? { error: g.error } : {}),
-        ...(g.warnings.length > 0 ? { warnings: g.warnings } : {}),
-        files: g.files.map((f) => ({ name: f.name, size: f.size ?? 0 })),
-      })),
-  });
+  const manifestOf = (guests: GuestResult[]) => buildManifest(run, runStarted, guests);
   for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
     ctx.onProgress?.(
@@ -210,12 +197,11 @@ async function underLock(
     );
     result.guests.push(guestResult);
   }
-  if (ctx.signal.aborted) result.guests.push(...notStarted('interrupted'));
+  if (ctx.signal.aborted) result.guests.push(...notStarted(run, 'interrupted'));
 
-  const manifest = manifestOf(result.guests);
   try {
     // Also after an interrupt: what was saved is complete and belongs in a generation.
-    result.rotation = await nas.finish(manifest, settings.rotate);
+    result.rotation = await nas.finish(manifestOf(result.guests), settings.rotate);
   } catch (error) {
     // The verified archives stay in transfer/; the next run turns it into a generation.
     result.finishedAt = new Date(now()).toISOString();
@@ -223,7 +209,32 @@ async function underLock(
     result.reason = `manifest/rotation failed: ${errorMessage(error)}`;
     return result;
   }
-  return end('done');
+  return end(run, 'done');
+}
+
+/** The node's manifest.json for the guests processed so far (not-started ones are left out). */
+function buildManifest(run: NodeRun, startedAt: string, guests: GuestResult[]): Manifest {
+  return {
+    version: 1,
+    runId: run.settings.runId,
+    node: run.plan.node,
+    cluster: run.plan.cluster,
+    pveVersion: run.plan.pveVersion,
+    startedAt,
+    finishedAt: new Date(run.now()).toISOString(),
+    guests: guests
+      .filter((g) => g.outcome !== 'not-started')
+      .map((g) => ({
+        vmid: g.vmid,
+        type: g.type,
+        // The manifest always carries a name; a guest without one (PVE 3.x OpenVZ) has ''.
+        name: g.name ?? '',
+        status: g.outcome === 'saved' ? 'saved' : 'failed',
+        ...(g.error !== undefined ? { error: g.error } : {}),
+        ...(g.warnings.length > 0 ? { warnings: g.warnings } : {}),
+        files: g.files.map((f) => ({ name: f.name, size: f.size ?? 0 })),
+      })),
+  };
 }
 
 /**

@@ -18,7 +18,7 @@
  * - An offline node is planned with `online: false` (its guests, if the
  *   inventory knows them, are listed) so the report can name it.
  */
-import type { Config } from '../config/index.js';
+import type { Config, GuestStateFilter } from '../config/index.js';
 import { ConfigError } from '../errors.js';
 import type { GuestType, PveGuest } from '../pveApi/index.js';
 import { checkVersionSupport } from './planRules.js';
@@ -63,15 +63,11 @@ export interface PlanFilters {
   nodes: string[];
   vmids: number[];
   /** `--guests`; default `backup.guests`. */
-  guests?: 'running' | 'stopped' | 'all';
+  guests?: GuestStateFilter;
 }
 
 /** Why a guest is not selected by default, or undefined when it is. */
-function skipReason(
-  g: PveGuest,
-  config: Config,
-  state: 'running' | 'stopped' | 'all',
-): string | undefined {
+function skipReason(g: PveGuest, config: Config, state: GuestStateFilter): string | undefined {
   if (!config.backup.types.includes(g.type)) {
     return `type ${g.type} not in backup.types`;
   }

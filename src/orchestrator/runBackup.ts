@@ -5,15 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import type { Config } from '../config/index.js';
+import type { Config, GuestStateFilter } from '../config/index.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PveClientOptions } from '../pveApi/index.js';
+import { ftpNodeNas } from './ftpNodeNas.js';
 import { readInventory } from './inventory.js';
-import { realNodeNas } from './nasAdapter.js';
-import type { OpenNodeNas } from './nodePorts.js';
-import { type NodeRunContext, type PlannedNode, runNode } from './nodeRunner.js';
-import { planRun } from './plan.js';
+import type { OpenNodeNas } from './nodeNas.js';
+import { type NodeRunContext, runNode } from './nodeRunner.js';
+import { type NodePlan, planRun } from './plan.js';
 import { runPool } from './pool.js';
 import { buildReport, type RunReport } from './report.js';
 import type { NodeResult } from './types.js';
@@ -22,7 +22,7 @@ export interface RunBackupOptions {
   config: Config;
   nodes: string[];
   vmids: number[];
-  guests?: 'running' | 'stopped' | 'all';
+  guests?: GuestStateFilter;
   rotate: boolean;
   breakLock: boolean;
   logger: Logger;
@@ -54,7 +54,7 @@ export async function planBackup(o: {
   config: Config;
   nodes: string[];
   vmids: number[];
-  guests?: 'running' | 'stopped' | 'all';
+  guests?: GuestStateFilter;
   logger: Logger;
   signal?: AbortSignal;
   client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
@@ -65,7 +65,7 @@ export async function planBackup(o: {
     ...(o.client ? { client: o.client } : {}),
   });
   try {
-    const plans: PlannedNode[] =
+    const plans: NodePlan[] =
       inv.inventory.length === 0
         ? []
         : planRun(o.config, inv.inventory, {
@@ -98,7 +98,7 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
     for (const client of planned.clients.values()) o.onSecrets?.(client.secrets());
     const openNas =
       o.tuning?.openNas ??
-      realNodeNas({
+      ftpNodeNas({
         ftp: o.config.ftp,
         keep: o.config.retention.keep,
         runId,
@@ -138,7 +138,7 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
     const nodes: NodeResult[] = results.map((r, i) => {
       if (r.ok) return r.value;
       // A bug in one node's run: report it as that node's error, keep the others.
-      const plan = planned.plans[i] as PlannedNode;
+      const plan = planned.plans[i] as NodePlan;
       const message = errorMessage(r.error);
       logger.error(`node ${plan.node}: internal error: ${message}`, {
         stack: (r.error as Error)?.stack,

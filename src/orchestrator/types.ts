@@ -3,7 +3,8 @@
  * commands. Plain data (JSON-serialisable) so the `--json` report is just these
  * objects; no class instances, no Error objects (their messages are copied).
  */
-import type { GuestType } from '../pveApi/index.js';
+import type { LockInfo } from '../ftp/lock.js';
+import type { GuestType } from '../vocabulary.js';
 
 /** What happened to one selected guest. */
 export type GuestOutcome =
@@ -82,7 +83,7 @@ export interface NodeResult {
   /** For `offline`, `locked` and `error`: what prevented the node run. */
   reason?: string;
   /** For `locked`: who holds the lock (as read from it). */
-  lockHolder?: { runId?: string; host?: string; pid?: number; startedAt?: string };
+  lockHolder?: LockInfo;
   guests: GuestResult[];
   /** Guests of the node the plan left out, with the reason (not failures). */
   skipped: { vmid: number; type: GuestType; name?: string; reason: string }[];

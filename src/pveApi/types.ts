@@ -3,10 +3,11 @@
  * against). Implementation in client.ts.
  */
 import type { Logger } from '../log.js';
+import type { BackupMode, Compressor, GuestType } from '../vocabulary.js';
 import type { PveAuth } from './auth.js';
 import type { Timeouts, TlsOptions } from './transport.js';
 
-export type GuestType = 'openvz' | 'lxc' | 'qemu';
+export type { GuestType };
 
 /** How to reach and authenticate to one cluster. */
 export interface PveClientOptions {
@@ -52,8 +53,8 @@ export interface PveBackupVolume {
 export interface VzdumpParams {
   vmid: number;
   storage: string;
-  mode?: 'snapshot' | 'suspend' | 'stop';
-  compress?: '0' | 'gzip' | 'lzo' | 'zstd';
+  mode?: BackupMode;
+  compress?: Compressor;
   remove?: 0 | 1;
   lockwait?: number;
 }

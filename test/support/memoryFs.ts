@@ -1,6 +1,6 @@
 /**
  * An in-memory RemoteFs that behaves like the real FTP servers measured in
- * shared/ftp-servers.md (the project's steering notes) where it matters to rotation:
+ * our FTP server tests (test/integration/ftp) where it matters to rotation:
  * - rename onto a non-empty directory fails (like pure-ftpd's 451 / others' 550);
  * - rename of a directory onto an EMPTY directory silently replaces it;
  * - rename of a file onto a file silently overwrites it;
@@ -13,7 +13,8 @@
  * so a crash can leave a half-deleted directory.
  */
 import { posix } from 'node:path';
-import type { RemoteEntry, RemoteFs } from '../../src/ftp/remoteFs.js';
+import type { RemoteEntry } from '../../src/ftp/remoteFs.js';
+import type { NasSession } from '../../src/ftp/session.js';
 
 type DirNode = { kind: 'dir'; children: Map<string, Node> };
 type Node = { kind: 'file'; data: string } | DirNode;
@@ -40,7 +41,7 @@ export class MemoryFsError extends Error {
 /** A snapshot: every path (relative to '/') to its content, directories as `<dir>`. */
 export type TreeSnapshot = Record<string, string>;
 
-export class MemoryFs implements RemoteFs {
+export class MemoryFs implements NasSession {
   private readonly root: DirNode = { kind: 'dir', children: new Map() };
   /** Every call made, by method name: the "FTP command" proxy counter. */
   readonly calls: Record<string, number> = {};
@@ -49,6 +50,9 @@ export class MemoryFs implements RemoteFs {
   private budget = Number.POSITIVE_INFINITY;
 
   /** Throw SimulatedCrash on the (k+1)-th mutating operation from now on. */
+  /** Nothing to close in memory; lets the real node adapter bind to this NAS. */
+  close(): void {}
+
   crashAfter(k: number): void {
     this.budget = this.mutations + k;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { serializeManifest } from '../../../src/ftp/manifest.js';
 import { silentLogger } from '../../../src/log.js';
 import { dryRunNode } from '../../../src/orchestrator/dryRun.js';
-import type { PlannedNode } from '../../../src/orchestrator/nodeRunner.js';
+import type { NodePlan } from '../../../src/orchestrator/plan.js';
 import { MemoryFs } from '../../support/memoryFs.js';
 
 const dir = '/nas/dump';
@@ -29,7 +29,7 @@ function generation(fs: MemoryFs, name: string, runId: string, saved: number[]) 
   for (const vmid of saved)
     fs.seedFile(`${dir}/pve1/${name}/vzdump-lxc-${vmid}-x.tar.zst`, 'xxxxx');
 }
-const plan: PlannedNode = {
+const plan: NodePlan = {
   cluster: 'c',
   node: 'pve1',
   online: true,

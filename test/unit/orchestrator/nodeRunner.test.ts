@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import type { Manifest } from '../../../src/ftp/manifest.js';
+import type { VerifyResult } from '../../../src/ftp/verify.js';
 import { silentLogger } from '../../../src/log.js';
-import type {
-  FileCheck,
-  ManifestDoc,
-  NodeApi,
-  NodeNas,
-} from '../../../src/orchestrator/nodePorts.js';
-import { type PlannedNode, runNode } from '../../../src/orchestrator/nodeRunner.js';
+import type { NodeApi, NodeNas } from '../../../src/orchestrator/nodeNas.js';
+import { runNode } from '../../../src/orchestrator/nodeRunner.js';
+import type { NodePlan } from '../../../src/orchestrator/plan.js';
 import type { PveBackupVolume } from '../../../src/pveApi/index.js';
 
 type GuestScript = {
@@ -73,14 +71,14 @@ function world(
       return {};
     },
   };
-  const manifests: { manifest: ManifestDoc; rotate: boolean }[] = [];
+  const manifests: { manifest: Manifest; rotate: boolean }[] = [];
   const nas: NodeNas = {
     async lock() {
       events.push('lock');
       if (opts.lockHeld)
         return {
           acquired: false,
-          holder: { host: 'other', pid: 42 },
+          holder: { runId: 'r0', host: 'other', pid: 42, startedAt: '2026-12-01T02:00:00Z' },
           message: 'held by other pid 42',
         };
       return {
@@ -95,7 +93,7 @@ function world(
       return [];
     },
     async verify(expected) {
-      return expected.map((e): FileCheck => {
+      return expected.map((e): VerifyResult => {
         const size = transfer.get(e.name);
         if (size === undefined) return { name: e.name, ok: false, problem: 'missing' };
         if (e.size !== undefined && e.size !== size)
@@ -122,7 +120,7 @@ function world(
   return { api, nas, storage, transfer, events, manifests };
 }
 
-function plan(vmids: number[], extra: Partial<PlannedNode> = {}): PlannedNode {
+function plan(vmids: number[], extra: Partial<NodePlan> = {}): NodePlan {
   return {
     cluster: 'c',
     node: 'pve1',
@@ -295,7 +293,12 @@ describe('runNode', () => {
     const w = world({}, { lockHeld: true });
     const r = await runNode(plan([101]), settings, ctx(w));
     expect(r.status).toBe('locked');
-    expect(r.lockHolder).toEqual({ host: 'other', pid: 42 });
+    expect(r.lockHolder).toEqual({
+      runId: 'r0',
+      host: 'other',
+      pid: 42,
+      startedAt: '2026-12-01T02:00:00Z',
+    });
     expect(r.guests[0]?.outcome).toBe('not-started');
     expect(w.events).toEqual(['lock', 'close']);
   });

@@ -5,14 +5,11 @@
  * retention removes it while the guest keeps failing.
  */
 import { describe, expect, it } from 'vitest';
-import { acquireLock } from '../../../src/ftp/lock.js';
-import type { Manifest } from '../../../src/ftp/manifest.js';
-import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotate.js';
-import { verifyFiles } from '../../../src/ftp/verify.js';
 import { silentLogger } from '../../../src/log.js';
-import { rotationSummary } from '../../../src/orchestrator/nasAdapter.js';
-import type { NodeApi, NodeNas } from '../../../src/orchestrator/nodePorts.js';
-import { type PlannedNode, runNode } from '../../../src/orchestrator/nodeRunner.js';
+import { ftpNodeNas } from '../../../src/orchestrator/ftpNodeNas.js';
+import type { NodeApi, OpenNodeNas } from '../../../src/orchestrator/nodeNas.js';
+import { runNode } from '../../../src/orchestrator/nodeRunner.js';
+import type { NodePlan } from '../../../src/orchestrator/plan.js';
 import type { PveBackupVolume } from '../../../src/pveApi/index.js';
 import { MemoryFs } from '../../support/memoryFs.js';
 
@@ -65,31 +62,29 @@ function nodeApi(fs: MemoryFs, night: number, failing: Set<number>, onDelete: ()
   return api;
 }
 
-/** nasAdapter.ts's binding, over the in-memory NAS instead of an FTP session. */
-function memoryNas(fs: MemoryFs, runId: string): NodeNas {
-  return {
-    lock: (breakLock) =>
-      acquireLock(
-        fs,
-        `${NODE_DIR}/.lock`,
-        { runId, host: 'cron-host', pid: process.pid, startedAt: runId },
-        { breakLock, logger },
-      ),
-    heal: async () =>
-      rotationSummary(await prepareNodeTree(fs, NODE_DIR, { keep, logger, runId })).steps,
-    verify: (expected) => verifyFiles(fs, `${NODE_DIR}/transfer`, expected),
-    finish: async (manifest, rotate) => {
-      const doc: Manifest = {
-        ...manifest,
-        guests: manifest.guests.map((g) => ({ ...g, name: g.name ?? '' })),
-      };
-      return rotationSummary(await finishNodeRun(fs, NODE_DIR, doc, { keep, rotate, logger }));
+/** The real node adapter (lock, verify, rotation) bound to the in-memory NAS instead of FTP. */
+function memoryNas(fs: MemoryFs, runId: string): OpenNodeNas {
+  return ftpNodeNas(
+    {
+      ftp: {
+        host: 'nas',
+        port: 21,
+        user: 'u',
+        password: 'p',
+        secure: false,
+        dir: '/dump',
+        insecure: false,
+      },
+      keep,
+      runId,
+      logger,
+      startedAt: new Date(),
     },
-    close: () => {},
-  };
+    async () => fs,
+  );
 }
 
-const plan: PlannedNode = {
+const plan: NodePlan = {
   cluster: 'c',
   node: 'pve1',
   online: true,
@@ -116,7 +111,7 @@ async function night(fs: MemoryFs, n: number, failing: number[], killAfterFirstD
     },
     {
       api,
-      openNas: async () => memoryNas(fs, runId),
+      openNas: memoryNas(fs, runId),
       logger,
       signal: new AbortController().signal,
       forceSignal: new AbortController().signal,

@@ -1,33 +1,19 @@
 /**
  * The real NodeNas: one FTP session per node run (basic-ftp allows one command
  * at a time per client, and the node runner is sequential), the node's layout,
- * lock, verify and rotation modules bound together.
+ * lock, verify and rotation modules bound together. The session opener is a
+ * parameter so tests can bind the same adapter to an in-memory NAS.
  */
 import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
-import type { Manifest } from '../ftp/manifest.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
-import { type FtpSettings, openNasSession } from '../ftp/session.js';
+import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
 import { verifyFiles } from '../ftp/verify.js';
 import type { Logger } from '../log.js';
-import type { NodeNas, OpenNodeNas } from './nodePorts.js';
+import type { NodeNas, OpenNodeNas } from './nodeNas.js';
 import type { NodeRotationSummary } from './types.js';
-
-/** FTP settings of the config in the session's shape. */
-export function ftpSettings(ftp: FtpConfig, timeoutMs?: number): FtpSettings {
-  return {
-    host: ftp.host,
-    port: ftp.port,
-    user: ftp.user,
-    password: ftp.password,
-    secure: ftp.secure,
-    ...(ftp.caPem ? { caPem: ftp.caPem } : {}),
-    insecure: ftp.insecure,
-    ...(timeoutMs ? { timeoutMs } : {}),
-  };
-}
 
 /** The report summary of what a rotation call did. */
 export function rotationSummary(r: RotationReport): NodeRotationSummary {
@@ -39,7 +25,7 @@ export function rotationSummary(r: RotationReport): NodeRotationSummary {
   };
 }
 
-export interface NasAdapterOptions {
+export interface FtpNodeNasOptions {
   ftp: FtpConfig;
   keep: number;
   runId: string;
@@ -48,14 +34,23 @@ export interface NasAdapterOptions {
   timeoutMs?: number;
 }
 
+/** Connects one FTP session (the real one by default; tests pass an in-memory NAS). */
+export type OpenSession = (settings: FtpSettings, logger: Logger) => Promise<NasSession>;
+
 /** Opens the NAS side of a node run over a fresh FTP session. */
-export function realNodeNas(o: NasAdapterOptions): OpenNodeNas {
+export function ftpNodeNas(
+  o: FtpNodeNasOptions,
+  openSession: OpenSession = openNasSession,
+): OpenNodeNas {
   return async (node: string): Promise<NodeNas> => {
     // Validates the node name before it becomes part of any remote path.
     const layout = nodeLayout(o.ftp.dir, node);
     const logger = o.logger.child({ node });
     // No abort signal: after an interrupt we still release the lock and write the manifest.
-    const fs = await openNasSession(ftpSettings(o.ftp, o.timeoutMs), logger);
+    const fs = await openSession(
+      { ...o.ftp, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) },
+      logger,
+    );
     return {
       lock: (breakLock) =>
         acquireLock(
@@ -79,11 +74,11 @@ export function realNodeNas(o: NasAdapterOptions): OpenNodeNas {
       },
       verify: (expected) => verifyFiles(fs, layout.transfer, expected),
       finish: async (manifest, rotate) => {
-        const doc: Manifest = {
-          ...manifest,
-          guests: manifest.guests.map((g) => ({ ...g, name: g.name ?? '' })),
-        };
-        const r = await finishNodeRun(fs, layout.nodeDir, doc, { keep: o.keep, rotate, logger });
+        const r = await finishNodeRun(fs, layout.nodeDir, manifest, {
+          keep: o.keep,
+          rotate,
+          logger,
+        });
         return rotationSummary(r);
       },
       close: () => fs.close(),
