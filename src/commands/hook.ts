@@ -40,14 +40,8 @@ export const hookCommand: Command<HookOptions> = async (options, ctx) => {
     hook.renderHookConfig({
       node: options.node,
       ftp: {
-        host: ftp.host,
-        port: ftp.port,
-        user: ftp.user,
-        password: ftp.password,
-        secure: ftp.secure,
-        dir: ftp.dir,
+        ...ftp,
         ...(options.caFile !== undefined ? { caFile: options.caFile } : {}),
-        ...(ftp.insecure ? { insecure: true } : {}),
       },
       storage: config.backup.storage,
       uploadAt: config.backup.uploadAt,

@@ -8,20 +8,16 @@
  * format cannot carry is a line break or a NUL, so those are refused, as are
  * values the node would misread (a port out of range, a relative dir).
  */
+import type { FtpConfig } from '../config/index.js';
 import { ConfigError } from '../errors.js';
+import type { UploadPhase } from '../vocabulary.js';
 
 /** What a node's hook needs to know; built by the CLI from the tool's config. */
 export interface HookConfigInput {
   /** The PVE node's name: vzdump's HOSTNAME is the guest's name, so the hook cannot learn it. */
   node: string;
-  ftp: {
-    host: string;
-    port: number;
-    user: string;
-    password: string;
-    secure: boolean;
-    /** Absolute FTP path; the node's tree is `{dir}/{node}`. */
-    dir: string;
+  /** The tool's FTP settings (`dir` is the absolute FTP path; the node's tree is `{dir}/{node}`). */
+  ftp: Pick<FtpConfig, 'host' | 'port' | 'user' | 'password' | 'secure' | 'dir'> & {
     /** CA certificate file path ON THE NODE (explicit FTPS with a private CA). */
     caFile?: string;
     /** Accept any server certificate (explicit opt-out). */
@@ -29,7 +25,7 @@ export interface HookConfigInput {
   };
   /** The node-local PVE storage vzdump writes to; the hook acts only on backups to it. */
   storage: string;
-  uploadAt: 'log-end' | 'backup-end';
+  uploadAt: UploadPhase;
 }
 
 /**

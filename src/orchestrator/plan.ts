@@ -82,6 +82,26 @@ function skipReason(g: PveGuest, config: Config, state: GuestStateFilter): strin
 
 const where = (c: string, n: string) => `node ${n} (cluster ${c})`;
 
+/** A node the run may touch, with the inventory of its cluster. */
+interface Candidate {
+  inv: ClusterInventory;
+  n: ClusterInventory['nodes'][number];
+}
+
+/** What the filter checks need to know about the candidates. */
+interface Candidates {
+  /** The inventory's clusters in config order. */
+  clusters: ClusterInventory[];
+  list: Candidate[];
+  /** `cluster/node, …` for messages. */
+  known: string;
+  /**
+   * A configured cluster missing from the inventory could not be read (its failure is
+   * reported, exit 3); a --node or --vmid not found may live there, so it is not a usage error.
+   */
+  unread: boolean;
+}
+
 /**
  * Plans a run. Nodes come in config cluster order, then by name.
  * @throws ConfigError for an unknown `--node`/`--vmid`, a `--vmid` on another
@@ -93,109 +113,18 @@ export function planRun(
   filters: PlanFilters,
 ): NodePlan[] {
   const state = filters.guests ?? config.backup.guests;
-  const order = new Map(config.clusters.map((c, i) => [c.name, i]));
-  const clusters = [...inventory].sort(
-    (a, b) => (order.get(a.cluster) ?? 1e9) - (order.get(b.cluster) ?? 1e9),
-  );
-
-  // Every node the run may touch: the cluster's `nodes` restricts, then --node.
-  const candidates = clusters.flatMap((inv) => {
-    const allowed = config.clusters.find((c) => c.name === inv.cluster)?.nodes;
-    return [...inv.nodes]
-      .filter((n) => !allowed || allowed.includes(n.node))
-      .sort((a, b) => a.node.localeCompare(b.node))
-      .map((n) => ({ inv, n }));
-  });
-  // The NAS tree is {ftp.dir}/{node}: two clusters with a node of the same name (single-node
-  // installs are often all called "pve") would share one tree, one lock and mix their generations.
-  const clustersOf = new Map<string, string[]>();
-  for (const { inv, n } of candidates) {
-    clustersOf.set(n.node, [...(clustersOf.get(n.node) ?? []), inv.cluster]);
-  }
-  for (const [node, owners] of clustersOf) {
-    if (owners.length > 1) {
-      throw new ConfigError(
-        `node name ${node} exists in clusters ${owners.join(' and ')}: both would share the NAS tree ${config.ftp.dir}/${node}; restrict one cluster with clusters[].nodes, or back them up with separate configs whose ftp.dir differ`,
-      );
-    }
-  }
-  const known = candidates.map(({ inv, n }) => `${inv.cluster}/${n.node}`).join(', ') || 'none';
-  // A configured cluster missing from the inventory could not be read (its failure is
-  // reported, exit 3); a --node or --vmid not found may live there, so it is not a usage error.
-  const unread = config.clusters.some((c) => !inventory.some((i) => i.cluster === c.name));
-  for (const name of new Set(filters.nodes)) {
-    if (!unread && !candidates.some(({ n }) => n.node === name)) {
-      const elsewhere = clusters.find((inv) => inv.nodes.some((n) => n.node === name));
-      throw new ConfigError(
-        elsewhere
-          ? `--node ${name}: not among the nodes configured for cluster ${elsewhere.cluster} (clusters[].nodes)`
-          : `--node ${name}: no such node in the clusters that answered (nodes: ${known})`,
-      );
-    }
-  }
+  const candidates = candidateNodes(config, inventory);
+  refuseSharedNodeNames(config, candidates.list);
+  checkNodeFilter(candidates, filters.nodes);
   const nodeSelected = (node: string) => filters.nodes.length === 0 || filters.nodes.includes(node);
-
-  // Each --vmid must exist, and on a selected node.
   const explicit = new Set(filters.vmids);
-  for (const vmid of explicit) {
-    const homes = candidates.filter(({ n }) => n.guests.some((g) => g.vmid === vmid));
-    if (homes.length === 0) {
-      if (unread) continue;
-      const offline = candidates
-        .filter(({ n }) => !n.online)
-        .map(({ inv, n }) => `${inv.cluster}/${n.node}`);
-      throw new ConfigError(
-        `--vmid ${vmid}: no such guest of types ${config.backup.types.join(', ')} on the nodes that answered (${known})${
-          offline.length > 0 ? `; offline, not searched: ${offline.join(', ')}` : ''
-        }`,
-      );
-    }
-    if (!homes.some(({ n }) => nodeSelected(n.node))) {
-      const at = homes.map(({ inv, n }) => where(inv.cluster, n.node)).join(' and ');
-      throw new ConfigError(
-        `--vmid ${vmid} is on ${at}, not on --node ${filters.nodes.join(', ')}`,
-      );
-    }
-  }
+  checkVmidFilter(config, candidates, explicit, nodeSelected, filters.nodes);
 
   const plans: NodePlan[] = [];
   const checked = new Set<string>();
-  for (const { inv, n } of candidates) {
+  for (const { inv, n } of candidates.list) {
     if (!nodeSelected(n.node)) continue;
-    const guests: PlannedGuest[] = [];
-    const skipped: SkippedGuest[] = [];
-    for (const g of [...n.guests].sort((a, b) => a.vmid - b.vmid)) {
-      const base = {
-        vmid: g.vmid,
-        type: g.type,
-        ...(g.name !== undefined ? { name: g.name } : {}),
-      };
-      if (explicit.size > 0) {
-        if (explicit.has(g.vmid)) {
-          if (!config.backup.types.includes(g.type)) {
-            throw new ConfigError(
-              `--vmid ${g.vmid} on ${where(inv.cluster, n.node)} is of type ${g.type}, not in backup.types (${config.backup.types.join(', ')})`,
-            );
-          }
-          guests.push({
-            ...base,
-            status: g.status,
-            explicit: true,
-            ...(g.lock ? { lock: g.lock } : {}),
-          });
-        }
-        continue;
-      }
-      const reason = skipReason(g, config, state);
-      if (reason !== undefined) skipped.push({ ...base, reason });
-      else
-        guests.push({
-          ...base,
-          status: g.status,
-          explicit: false,
-          ...(g.lock ? { lock: g.lock } : {}),
-        });
-    }
+    const { guests, skipped } = selectGuests(config, inv.cluster, n, explicit, state);
     if (explicit.size > 0 && guests.length === 0) continue;
     if (!checked.has(inv.cluster)) {
       checkVersionSupport(config, inv);
@@ -211,4 +140,126 @@ export function planRun(
     });
   }
   return plans;
+}
+
+/** Every node the run may touch (the cluster's `nodes` restricts), clusters in config order. */
+function candidateNodes(config: Config, inventory: ClusterInventory[]): Candidates {
+  const order = new Map(config.clusters.map((c, i) => [c.name, i]));
+  const clusters = [...inventory].sort(
+    (a, b) => (order.get(a.cluster) ?? 1e9) - (order.get(b.cluster) ?? 1e9),
+  );
+  const list = clusters.flatMap((inv) => {
+    const allowed = config.clusters.find((c) => c.name === inv.cluster)?.nodes;
+    return [...inv.nodes]
+      .filter((n) => !allowed || allowed.includes(n.node))
+      .sort((a, b) => a.node.localeCompare(b.node))
+      .map((n) => ({ inv, n }));
+  });
+  return {
+    clusters,
+    list,
+    known: list.map(({ inv, n }) => `${inv.cluster}/${n.node}`).join(', ') || 'none',
+    unread: config.clusters.some((c) => !inventory.some((i) => i.cluster === c.name)),
+  };
+}
+
+/**
+ * The NAS tree is {ftp.dir}/{node}: two clusters with a node of the same name (single-node
+ * installs are often all called "pve") would share one tree, one lock and mix their generations.
+ */
+function refuseSharedNodeNames(config: Config, candidates: Candidate[]): void {
+  const clustersOf = new Map<string, string[]>();
+  for (const { inv, n } of candidates) {
+    clustersOf.set(n.node, [...(clustersOf.get(n.node) ?? []), inv.cluster]);
+  }
+  for (const [node, owners] of clustersOf) {
+    if (owners.length > 1) {
+      throw new ConfigError(
+        `node name ${node} exists in clusters ${owners.join(' and ')}: both would share the NAS tree ${config.ftp.dir}/${node}; restrict one cluster with clusters[].nodes, or back them up with separate configs whose ftp.dir differ`,
+      );
+    }
+  }
+}
+
+/** Each `--node` must be a candidate (or possibly on a cluster that could not be read). */
+function checkNodeFilter(candidates: Candidates, nodes: string[]): void {
+  for (const name of new Set(nodes)) {
+    if (candidates.unread || candidates.list.some(({ n }) => n.node === name)) continue;
+    const elsewhere = candidates.clusters.find((inv) => inv.nodes.some((n) => n.node === name));
+    throw new ConfigError(
+      elsewhere
+        ? `--node ${name}: not among the nodes configured for cluster ${elsewhere.cluster} (clusters[].nodes)`
+        : `--node ${name}: no such node in the clusters that answered (nodes: ${candidates.known})`,
+    );
+  }
+}
+
+/** Each `--vmid` must exist, and on a selected node. */
+function checkVmidFilter(
+  config: Config,
+  candidates: Candidates,
+  explicit: Set<number>,
+  nodeSelected: (node: string) => boolean,
+  nodes: string[],
+): void {
+  for (const vmid of explicit) {
+    const homes = candidates.list.filter(({ n }) => n.guests.some((g) => g.vmid === vmid));
+    if (homes.length === 0) {
+      if (candidates.unread) continue;
+      const offline = candidates.list
+        .filter(({ n }) => !n.online)
+        .map(({ inv, n }) => `${inv.cluster}/${n.node}`);
+      throw new ConfigError(
+        `--vmid ${vmid}: no such guest of types ${config.backup.types.join(', ')} on the nodes that answered (${candidates.known})${
+          offline.length > 0 ? `; offline, not searched: ${offline.join(', ')}` : ''
+        }`,
+      );
+    }
+    if (!homes.some(({ n }) => nodeSelected(n.node))) {
+      const at = homes.map(({ inv, n }) => where(inv.cluster, n.node)).join(' and ');
+      throw new ConfigError(`--vmid ${vmid} is on ${at}, not on --node ${nodes.join(', ')}`);
+    }
+  }
+}
+
+/**
+ * One node's guests: with `--vmid`, only the named ones (others are not listed as skipped:
+ * they were not asked about); otherwise the default selection and why the rest are skipped.
+ */
+function selectGuests(
+  config: Config,
+  cluster: string,
+  n: Candidate['n'],
+  explicit: Set<number>,
+  state: GuestStateFilter,
+): { guests: PlannedGuest[]; skipped: SkippedGuest[] } {
+  const guests: PlannedGuest[] = [];
+  const skipped: SkippedGuest[] = [];
+  for (const g of [...n.guests].sort((a, b) => a.vmid - b.vmid)) {
+    const base = {
+      vmid: g.vmid,
+      type: g.type,
+      ...(g.name !== undefined ? { name: g.name } : {}),
+    };
+    const planned = (isExplicit: boolean): PlannedGuest => ({
+      ...base,
+      status: g.status,
+      explicit: isExplicit,
+      ...(g.lock ? { lock: g.lock } : {}),
+    });
+    if (explicit.size > 0) {
+      if (!explicit.has(g.vmid)) continue;
+      if (!config.backup.types.includes(g.type)) {
+        throw new ConfigError(
+          `--vmid ${g.vmid} on ${where(cluster, n.node)} is of type ${g.type}, not in backup.types (${config.backup.types.join(', ')})`,
+        );
+      }
+      guests.push(planned(true));
+      continue;
+    }
+    const reason = skipReason(g, config, state);
+    if (reason !== undefined) skipped.push({ ...base, reason });
+    else guests.push(planned(false));
+  }
+  return { guests, skipped };
 }

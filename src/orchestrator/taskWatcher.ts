@@ -59,105 +59,136 @@ export function isProgressLine(line: string): boolean {
   return PROGRESS.test(line);
 }
 
-/** Follow the task until PVE reports it stopped; returns its exit status and log. */
-export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<WatchTaskResult> {
-  const sleep = o.sleep ?? defaultSleep;
-  const interval = o.intervalMs ?? 1000;
-  const statusEvery = Math.max(1, o.statusEvery ?? 5);
-  const limit = Math.max(1, o.logPageLimit ?? 500);
-  const maxErrors = o.maxConsecutiveErrors ?? 60;
-  const maxKept = o.maxKeptLines ?? 5000;
-  const wake = o.stopSignal ? [o.stopSignal] : [];
+/**
+ * Reads a task's log page by page from where it left off, keeping the lines
+ * (thinned when very long), surfacing progress and noticing the final line.
+ */
+class TaskLogReader {
+  readonly lines: string[] = [];
+  /** The final `TASK …` line was read. */
+  sawEnd = false;
+  requests = 0;
+  #start = 0;
 
-  const lines: string[] = [];
-  let start = 0;
-  let requests = 0;
-  let tick = 0;
-  let errors = 0;
-  // Status polls fail-count on their own: log pages succeeding in between must not
-  // hide a status that never answers (only the status tells a hard-killed worker's end).
-  let statusErrors = 0;
-  let sawEnd = false;
-  let stopRequested = false;
-  let confirmations = 0;
+  constructor(
+    private readonly api: TaskApi,
+    private readonly o: WatchTaskOptions,
+    readonly limit: number,
+    private readonly maxKept: number,
+  ) {}
 
-  const keep = (text: string) => {
+  /** Fetch one log page; returns how many new lines arrived. */
+  async readPage(): Promise<number> {
+    this.requests++;
+    const page = await this.api.taskLog(
+      this.o.node,
+      this.o.upid,
+      this.#start,
+      this.limit,
+      this.o.signal,
+    );
+    let fresh = 0;
+    for (const { n, t } of page.lines) {
+      if (n <= this.#start) continue;
+      // An empty log reads as one placeholder line numbered 1: do not consume it,
+      // or the real first line would be skipped later.
+      if (n === 1 && page.lines.length === 1 && PLACEHOLDER.test(t)) break;
+      this.#start = n;
+      fresh++;
+      this.#keep(t);
+      if (END_LINE.test(t)) this.sawEnd = true;
+      if (this.o.onProgress && isProgressLine(t)) this.o.onProgress(t);
+    }
+    return fresh;
+  }
+
+  /** Read what is left of a finished log (bounded: a finished log does not grow). */
+  async drain(): Promise<void> {
+    for (let page = 0; page < 50 && !this.sawEnd; page++) {
+      if ((await this.readPage()) < this.limit) break;
+    }
+  }
+
+  #keep(text: string): void {
+    const { lines, maxKept } = this;
     lines.push(text);
     if (lines.length > maxKept) {
       // Thin the middle: the reason of a failure is in ERROR/WARN lines.
       const head = lines.splice(0, lines.length - Math.floor(maxKept / 2));
       lines.unshift(...head.filter((l) => /^(ERROR|WARN)/.test(l)).slice(-Math.floor(maxKept / 4)));
     }
-  };
+  }
+}
 
-  /** Fetch one log page; returns how many new lines arrived. */
-  const readLog = async (): Promise<number> => {
-    requests++;
-    const page = await api.taskLog(o.node, o.upid, start, limit, o.signal);
-    let fresh = 0;
-    for (const { n, t } of page.lines) {
-      if (n <= start) continue;
-      // An empty log reads as one placeholder line numbered 1: do not consume it,
-      // or the real first line would be skipped later.
-      if (n === 1 && page.lines.length === 1 && PLACEHOLDER.test(t)) break;
-      start = n;
-      fresh++;
-      keep(t);
-      if (END_LINE.test(t)) sawEnd = true;
-      if (o.onProgress && isProgressLine(t)) o.onProgress(t);
-    }
-    return fresh;
-  };
+/** Ask PVE once to stop the task; a refusal is logged, the watch goes on. */
+async function requestStop(api: TaskApi, o: WatchTaskOptions): Promise<void> {
+  try {
+    await api.stopTask(o.node, o.upid, o.signal);
+    o.logger.warn('stop requested for running task', { node: o.node, upid: o.upid });
+  } catch (error) {
+    o.logger.warn('could not stop task', {
+      node: o.node,
+      upid: o.upid,
+      error: errorMessage(error),
+    });
+  }
+}
+
+/** Follow the task until PVE reports it stopped; returns its exit status and log. */
+export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<WatchTaskResult> {
+  const sleep = o.sleep ?? defaultSleep;
+  const interval = o.intervalMs ?? 1000;
+  const statusEvery = Math.max(1, o.statusEvery ?? 5);
+  const maxErrors = o.maxConsecutiveErrors ?? 60;
+  const wake = o.stopSignal ? [o.stopSignal] : [];
+  const log = new TaskLogReader(api, o, Math.max(1, o.logPageLimit ?? 500), o.maxKeptLines ?? 5000);
+
+  let otherRequests = 0;
+  let tick = 0;
+  let errors = 0;
+  // Status polls fail-count on their own: log pages succeeding in between must not
+  // hide a status that never answers (only the status tells a hard-killed worker's end).
+  let statusErrors = 0;
+  let stopRequested = false;
+  let confirmations = 0;
+  const requests = () => log.requests + otherRequests;
 
   await sleep(o.firstPollMs ?? 500, o.signal, wake);
   for (;;) {
     if (o.stopSignal?.aborted && !stopRequested) {
       stopRequested = true;
-      try {
-        requests++;
-        await api.stopTask(o.node, o.upid, o.signal);
-        o.logger.warn('stop requested for running task', { node: o.node, upid: o.upid });
-      } catch (error) {
-        o.logger.warn('could not stop task', {
-          node: o.node,
-          upid: o.upid,
-          error: errorMessage(error),
-        });
-      }
+      otherRequests++;
+      await requestStop(api, o);
     }
     tick++;
-    const statusTick = sawEnd || tick % statusEvery === 0;
+    const statusTick = log.sawEnd || tick % statusEvery === 0;
     try {
       if (statusTick) {
-        requests++;
+        otherRequests++;
         const status = await api.taskStatus(o.node, o.upid, o.signal);
         statusErrors = 0;
         if (status.status === 'stopped') {
-          // Drain what is left of the log, unless its final line was already read
-          // (bounded either way: a finished log does not grow).
-          for (let page = 0; page < 50 && !sawEnd; page++) {
-            if ((await readLog()) < limit) break;
-          }
+          if (!log.sawEnd) await log.drain();
           return {
             exitstatus: status.exitstatus ?? 'unexpected status',
-            lines,
-            requests,
+            lines: log.lines,
+            requests: requests(),
             stopRequested,
           };
         }
         // The final line is written just before the worker exits: look once
         // more soon, then at the normal pace (<= 1 request/s stays the rule).
-        if (sawEnd) {
+        if (log.sawEnd) {
           errors = 0;
           confirmations++;
           await sleep(confirmations === 1 ? Math.min(250, interval) : interval, o.signal);
           continue;
         }
       } else {
-        await readLog();
+        await log.readPage();
         errors = 0;
         // The end line is there: confirm with a status poll right away.
-        if (sawEnd) continue;
+        if (log.sawEnd) continue;
       }
       errors = 0;
     } catch (error) {

@@ -1,13 +1,13 @@
 /**
- * The endpoints the tool uses, on top of ApiCore. Version differences handled
+ * The endpoints the tool uses, on top of ApiCaller. Version differences handled
  * here: `/version` meaning (major = leading integer), task list parameters
  * (`source`/`typefilter` only from PVE 5), vzdump UPIDs without a vmid before
  * 5.3-8, DELETE of a backup answering a UPID (>= 6.0) or null.
  */
 import { z } from 'zod';
 import { addSecrets, type Logger } from '../log.js';
+import { ApiCaller } from './apiCall.js';
 import { createAuth } from './auth.js';
-import { ApiCore } from './core.js';
 import { PveApiError } from './errors.js';
 import { apiPath, type Params } from './http.js';
 import { defaultRetryPolicy, isNotSentError, isRetryable, type RetryPolicy } from './retry.js';
@@ -30,17 +30,25 @@ import { findLostVzdump, isLostAnswer } from './vzdumpRecovery.js';
 
 const GUEST_TYPES: readonly GuestType[] = ['openvz', 'lxc', 'qemu'];
 
-/** Creates the client of one cluster (one undici Agent, one auth state). */
+/**
+ * Creates the client of one cluster: one auth state, and one undici Agent of its own built
+ * from `tls`/`timeouts` unless the caller passes a `dispatcher` (a shared Agent, a proxy
+ * agent, a MockAgent), as undici-based clients such as octokit allow.
+ */
 export function createPveClient(options: PveClientOptions): PveClient {
   const origin = originOf(options.baseUrl);
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
-  const dispatcher = createTransport({
-    cluster: options.cluster,
-    logger: options.logger,
-    ...(options.tls ? { tls: options.tls } : {}),
-    ...(options.timeouts ? { timeouts: options.timeouts } : {}),
-  });
-  let core: ApiCore;
+  // A dispatcher passed in belongs to the caller (who closes it); our own Agent is ours to close.
+  const own = options.dispatcher === undefined;
+  const dispatcher =
+    options.dispatcher ??
+    createTransport({
+      cluster: options.cluster,
+      logger: options.logger,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    });
+  let core: ApiCaller;
   const auth = createAuth(options.auth, (form, signal) => core.sendTicket(form, signal), {
     // Every logger's redaction learns each secret the moment it is in use (tickets change on renewal).
     onSecrets: (secrets) => addSecrets(...secrets),
@@ -48,8 +56,10 @@ export function createPveClient(options: PveClientOptions): PveClient {
       ? { renewAfterMs: options.ticketRenewAfterMs }
       : {}),
   });
-  core = new ApiCore(options.cluster, origin, dispatcher, auth, policy, options.logger);
-  return new Client(core, options.logger, policy, () => dispatcher.close());
+  core = new ApiCaller(options.cluster, origin, dispatcher, auth, policy, options.logger);
+  return new Client(core, options.logger, policy, async () => {
+    if (own) await dispatcher.close();
+  });
 }
 
 /** Accepts `https://host:port` (optionally with a trailing `/` or `/api2/json`); returns the origin. */
@@ -64,7 +74,7 @@ class Client implements PveClient {
   #major: number | undefined;
 
   constructor(
-    private readonly core: ApiCore,
+    private readonly core: ApiCaller,
     private readonly logger: Logger,
     private readonly policy: RetryPolicy,
     private readonly closeTransport: () => Promise<void>,

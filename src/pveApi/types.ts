@@ -2,6 +2,7 @@
  * The public shape of the PVE API client (the contract the orchestrator codes
  * against). Implementation in client.ts.
  */
+import type { Dispatcher } from 'undici';
 import type { Logger } from '../log.js';
 import type { BackupMode, Compressor, GuestType } from '../vocabulary.js';
 import type { PveAuth } from './auth.js';
@@ -17,8 +18,13 @@ export interface PveClientOptions {
   baseUrl: string;
   /** API token (`user@realm!name` + secret) or user + password (ticket). */
   auth: PveAuth;
-  /** Default: system CAs. */
+  /** Default: system CAs. Ignored when `dispatcher` is given (TLS is then the dispatcher's). */
   tls?: TlsOptions;
+  /**
+   * The undici dispatcher to send through; default: an Agent of the client's own with `tls` and
+   * `timeouts`, closed by `close()`. A dispatcher passed in is left open for its owner.
+   */
+  dispatcher?: Dispatcher;
   logger: Logger;
   /** Tests make delays tiny. */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };

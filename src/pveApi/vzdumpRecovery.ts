@@ -7,7 +7,7 @@
  * may still be forking the worker) and return its UPID, or fail clearly.
  */
 import type { Logger } from '../log.js';
-import { isLoginFailure } from './core.js';
+import { isLoginFailure } from './apiCall.js';
 import { errorCode, findTlsError, PveApiError } from './errors.js';
 import { apiPath } from './http.js';
 import { backoffDelay, isNotSentError, type RetryPolicy, sleep } from './retry.js';

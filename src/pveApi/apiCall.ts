@@ -34,7 +34,7 @@ export interface CallResult<T> {
 }
 
 /** The request engine shared by every endpoint of one cluster. */
-export class ApiCore {
+export class ApiCaller {
   constructor(
     readonly cluster: string,
     private readonly origin: string,
