@@ -20,8 +20,16 @@ export interface WatchTaskOptions {
   logger: Logger;
   /** Abandon watching (the task keeps running on the node): rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** When aborted: ask PVE to stop the task (once), then keep following it until it ends. */
+  /**
+   * When aborted: ask PVE to stop the task (once), then keep following it until it ends —
+   * for at most `stopGraceMs`, so a stop that PVE does not carry out cannot hold the exit.
+   */
   stopSignal?: AbortSignal;
+  /**
+   * How long to follow a task after asking PVE to stop it (default 8 s: PVE sends the worker
+   * SIGTERM, then SIGKILL 5 s later; SIGTERM promises an exit within 15 s in all).
+   */
+  stopGraceMs?: number;
   /** Progress lines (`NN%`, `transferred`, `archive file size`) as they appear. */
   onProgress?: (line: string) => void;
   /** Delay before the first poll (default 500 ms): tasks often fail at once (bad storage, locked guest). */
@@ -37,6 +45,8 @@ export interface WatchTaskOptions {
   /** Lines kept in memory; older lines beyond it are dropped except ERROR/WARN ones. */
   maxKeptLines?: number;
   sleep?: typeof defaultSleep;
+  /** Clock for the stop grace (tests pass their virtual clock). */
+  now?: () => number;
 }
 
 export interface WatchTaskResult {
@@ -137,6 +147,7 @@ async function requestStop(api: TaskApi, o: WatchTaskOptions): Promise<void> {
 /** Follow the task until PVE reports it stopped; returns its exit status and log. */
 export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<WatchTaskResult> {
   const sleep = o.sleep ?? defaultSleep;
+  const now = o.now ?? Date.now;
   const interval = o.intervalMs ?? 1000;
   const statusEvery = Math.max(1, o.statusEvery ?? 5);
   const maxErrors = o.maxConsecutiveErrors ?? 60;
@@ -150,6 +161,7 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   // hide a status that never answers (only the status tells a hard-killed worker's end).
   let statusErrors = 0;
   let stopRequested = false;
+  let stopDeadline = Number.POSITIVE_INFINITY;
   let confirmations = 0;
   const requests = () => log.requests + otherRequests;
 
@@ -157,8 +169,14 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   for (;;) {
     if (o.stopSignal?.aborted && !stopRequested) {
       stopRequested = true;
+      stopDeadline = now() + (o.stopGraceMs ?? 8000);
       otherRequests++;
       await requestStop(api, o);
+    }
+    if (now() > stopDeadline) {
+      throw new Error(
+        `task ${o.upid} on node ${o.node} did not stop within ${Math.round((o.stopGraceMs ?? 8000) / 1000)} s of the stop request; it may still run there`,
+      );
     }
     tick++;
     const statusTick = log.sawEnd || tick % statusEvery === 0;

@@ -215,6 +215,37 @@ describe('watchTask', () => {
     expect(f.clock.now).toBeLessThan(5000);
   });
 
+  it('gives up following a task that does not stop within the grace after the stop request', async () => {
+    const stop = new AbortController();
+    const f = fakeTask({
+      lines: [{ at: 0, t: 'INFO: starting' }],
+      endAt: 600_000,
+      exitstatus: 'OK',
+    });
+    // PVE accepts the stop but the worker never ends (a hung hook, a node under load).
+    f.api.stopTask = async () => {
+      f.calls.push({ at: f.clock.now, what: 'stop' });
+    };
+    const origLog = f.api.taskLog;
+    f.api.taskLog = async (...args) => {
+      if (f.clock.now >= 2000) stop.abort();
+      return origLog(...args);
+    };
+    await expect(
+      watchTask(f.api, {
+        node: 'n',
+        upid: 'u',
+        logger,
+        sleep: f.sleep,
+        now: () => f.clock.now,
+        stopSignal: stop.signal,
+        stopGraceMs: 8000,
+      }),
+    ).rejects.toThrow(/did not stop within 8 s of the stop request/);
+    const stoppedAt = f.calls.find((c) => c.what === 'stop')?.at ?? 0;
+    expect(f.clock.now - stoppedAt).toBeLessThanOrEqual(9000);
+  });
+
   it('rejects when the watch itself is aborted', async () => {
     const ac = new AbortController();
     const f = fakeTask({ lines: [], endAt: 60_000, exitstatus: 'OK' });
