@@ -15,6 +15,9 @@ export interface GenerationGuest {
   name: string;
   status: 'saved' | 'failed';
   error?: string;
+  durationMs?: number;
+  /** Whether the manifest records a node-side sha256 for one of its files. */
+  sha256?: boolean;
 }
 
 /** One generation (or a leftover/pending `transfer/`). */
@@ -106,6 +109,8 @@ async function describe(
       name: g.name,
       status: g.status,
       ...(g.error === undefined ? {} : { error: g.error }),
+      ...(g.durationMs === undefined ? {} : { durationMs: g.durationMs }),
+      ...(g.files.some((f) => f.sha256 !== undefined) ? { sha256: true } : {}),
     })),
   };
   return info;

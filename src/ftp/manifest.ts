@@ -17,6 +17,11 @@ export const MANIFEST_NAME = 'manifest.json';
 const ManifestFile = z.object({
   name: z.string().min(1),
   size: z.number().int().nonnegative(),
+  /** The archive's sha256 as the node computed it (NAME.sha256), when the hook sent one. */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 const ManifestGuest = z.object({
@@ -27,6 +32,8 @@ const ManifestGuest = z.object({
   error: z.string().optional(),
   warnings: z.array(z.string()).optional(),
   files: z.array(ManifestFile),
+  /** How long the guest's backup took (vzdump, upload, verification), for status charts. */
+  durationMs: z.number().int().nonnegative().optional(),
 });
 
 /** Schema of manifest.json, version 1. */

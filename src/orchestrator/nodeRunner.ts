@@ -233,6 +233,7 @@ function buildManifest(run: NodeRun, startedAt: string, guests: GuestResult[]): 
         ...(g.error !== undefined ? { error: g.error } : {}),
         ...(g.warnings.length > 0 ? { warnings: g.warnings } : {}),
         files: g.files.map((f) => ({ name: f.name, size: f.size ?? 0 })),
+        ...(g.durationMs !== undefined ? { durationMs: g.durationMs } : {}),
       })),
   };
 }
