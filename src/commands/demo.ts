@@ -7,6 +7,7 @@
 import { Writable } from 'node:stream';
 import { formatTree, walkTree } from '../demo/tree.js';
 import { DEMO_FTP_DIR, startWorld } from '../demo/world.js';
+import { ExitCode } from '../errors.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
 import type { SimNode } from '../sim/index.js';
 import { executeRun } from './run.js';
@@ -52,7 +53,7 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
       'The real node hook is installed on both nodes; vzdump runs it and it uploads with curl.\n',
     );
     const reports: RunReport[] = [];
-    let exitCode = 0;
+    let exitCode: number = ExitCode.ok;
     for (const night of [1, 2]) {
       if (ctx.signal.aborted) break;
       say(`== run ${night}: pve-ftp-backup run -c ${world.configPath}`);
@@ -85,7 +86,7 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
       say(formatTree(tree));
       say('\nDone. Everything the demo created is being removed.');
     }
-    return ctx.signal.aborted ? 130 : exitCode;
+    return ctx.signal.aborted ? ExitCode.interrupted : exitCode;
   } finally {
     await world.close();
   }
