@@ -5,6 +5,7 @@
  * the NAS tree and the reports, and removes everything it created.
  */
 import { Writable } from 'node:stream';
+import { requireDemoDependencies } from '../demo/dependencies.js';
 import { formatTree, walkTree } from '../demo/tree.js';
 import { DEMO_FTP_DIR, startWorld } from '../demo/world.js';
 import { ExitCode } from '../errors.js';
@@ -42,6 +43,8 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
   const say = (text: string) => {
     if (!options.json) ctx.stdout.write(`${text}\n`);
   };
+  // ftp-srv and selfsigned are development dependencies: say how to get them before starting anything.
+  await requireDemoDependencies();
   say('Starting a simulated PVE 9.1 cluster (pve1, pve2) and an FTP server on 127.0.0.1 ...');
   const world = await startWorld({ flavour: '9.1', nodes: demoNodes(), auth: 'token', keep: 3 });
   const discard = new Writable({ write: (_c, _e, cb) => cb() });
