@@ -3,7 +3,6 @@
  * `run` would do with them (the plan), read through API GETs only.
  */
 import { outcomeExitCode } from '../errors.js';
-import { planBackup } from '../orchestrator/runBackup.js';
 import type { ClusterFailure } from '../orchestrator/types.js';
 import type { GuestType } from '../pveApi/index.js';
 import { loadCommandConfig } from './commandConfig.js';
@@ -32,6 +31,8 @@ export interface ListReport {
 /** `list` as called by cli.ts. */
 export const listCommand: Command<ListOptions> = async (options, ctx) => {
   const config = await loadCommandConfig(options, ctx);
+  // The orchestrator (undici) loads once the config is good: a config error is quick.
+  const { planBackup } = await import('../orchestrator/runBackup.js');
   const planned = await planBackup({
     config,
     nodes: options.node,

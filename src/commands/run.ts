@@ -4,15 +4,14 @@
  * stderr always. Returns the exit code of DESIGN.md.
  */
 import { progress } from '../log/logger.js';
-import { planDryRun } from '../orchestrator/dryRun.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
-import { runBackup } from '../orchestrator/runBackup.js';
+import type { RunBackupOptions } from '../orchestrator/runBackup.js';
 import { loadCommandConfig } from './commandConfig.js';
 import { formatDryRun } from './dryRunText.js';
 import type { Command, CommandContext, RunOptions } from './types.js';
 
 /** Test/bench knobs for the run (not reachable from the command line). */
-export type RunTuning = Parameters<typeof runBackup>[0]['tuning'];
+export type RunTuning = RunBackupOptions['tuning'];
 
 /** The `run` command with optional tuning (the demo and bench use it in-process). */
 export async function runWith(
@@ -30,9 +29,11 @@ export async function executeRun(
   tuning?: RunTuning,
 ): Promise<{ exitCode: number; report?: RunReport }> {
   const config = await loadCommandConfig(options, ctx);
+  // The orchestrator (undici, basic-ftp) loads once the config is good: a config error is quick.
   // The API clients tell every ticket and CSRF token they come to use.
   const onSecret = (secret: string) => ctx.redactor.add(secret);
   if (options.dryRun) {
+    const { planDryRun } = await import('../orchestrator/dryRun.js');
     const report = await planDryRun({
       config,
       nodes: options.node,
@@ -47,6 +48,7 @@ export async function executeRun(
     ctx.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDryRun(report));
     return { exitCode: report.exitCode };
   }
+  const { runBackup } = await import('../orchestrator/runBackup.js');
   const report = await runBackup({
     config,
     nodes: options.node,
