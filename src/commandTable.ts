@@ -32,6 +32,7 @@ function lazy<O>(load: () => Promise<Command<O>>, options: O, printsSecrets = fa
   return { prints: false, run: async (ctx) => (await load())(options, ctx), printsSecrets };
 }
 
+/** Like {@link lazy}, for a command that only prints. */
 function lazyPrint<O>(load: () => Promise<PrintCommand<O>>, options: O): Selected {
   return { prints: true, run: async (ctx) => (await load())(options, ctx) };
 }
@@ -40,8 +41,10 @@ function lazyPrint<O>(load: () => Promise<PrintCommand<O>>, options: O): Selecte
 interface CommandSpec<A> {
   command: string;
   describe: string;
-  builder: (y: Argv) => Argv<A>;
-  select: (args: ArgumentsCamelCase<A>) => Selected;
+  /** Options and examples; `select` is for subcommands (`config schema`). */
+  builder: (y: Argv, select: (s: Selected) => void) => Argv<A>;
+  /** The command to run; none for a group of subcommands. */
+  select?: (args: ArgumentsCamelCase<A>) => Selected;
 }
 
 // The table holds rows of different argument types; each row is checked where it is written.
@@ -71,6 +74,13 @@ export function vmids(raw: unknown): number[] {
 const strings = (raw: unknown): string[] =>
   raw === undefined ? [] : (Array.isArray(raw) ? raw : [raw]).map(String);
 
+/** `--json`, on every command that has a report. */
+const jsonOption = {
+  type: 'boolean',
+  default: false,
+  describe: 'one JSON document on stdout',
+} as const;
+
 /** `-c FILE`, `--node NAME`..., `--json`: the options of every command that reads the config. */
 function configuredCommand(y: Argv) {
   return y
@@ -89,12 +99,6 @@ function configuredCommand(y: Argv) {
     })
     .option('json', jsonOption);
 }
-
-const jsonOption = {
-  type: 'boolean',
-  default: false,
-  describe: 'one JSON document on stdout',
-} as const;
 
 /** The parsed options of {@link configuredCommand}, as the commands take them. */
 function configuredOptions(a: {
@@ -230,6 +234,29 @@ const COMMANDS: CommandSpec<unknown>[] = [
     },
   }),
   row({
+    command: 'config',
+    describe: 'configuration helpers',
+    builder: (y, select) =>
+      y
+        .command(
+          'schema',
+          "print the config file's JSON Schema (for editors), derived from the validator",
+          (z) =>
+            z.example(
+              '$0 config schema > pve-ftp-backup.schema.json',
+              'for a YAML language server',
+            ),
+          () =>
+            select(
+              lazyPrint(
+                async () => (await import('./commands/configSchema.js')).configSchemaCommand,
+                {},
+              ),
+            ),
+        )
+        .demandCommand(1, 'config: name a subcommand (schema)'),
+  }),
+  row({
     command: 'demo',
     describe: 'a real run against an embedded simulated cluster and FTP server',
     builder: (y) =>
@@ -260,29 +287,15 @@ export function parser(argv: string[], select: (s: Selected) => void): Argv {
     })
     .check((a) => !(a.quiet && (a.verbose ?? 0) > 0) || '-q and -v exclude each other');
   for (const spec of COMMANDS) {
-    cli = cli.command(spec.command, spec.describe, spec.builder, (a) => select(spec.select(a)));
+    const chosen = spec.select;
+    cli = cli.command(
+      spec.command,
+      spec.describe,
+      (y) => spec.builder(y, select),
+      chosen ? (a) => select(chosen(a)) : undefined,
+    );
   }
   return cli
-    .command('config', 'configuration helpers', (y) =>
-      y
-        .command(
-          'schema',
-          "print the config file's JSON Schema (for editors), derived from the validator",
-          (z) =>
-            z.example(
-              '$0 config schema > pve-ftp-backup.schema.json',
-              'for a YAML language server',
-            ),
-          () =>
-            select(
-              lazyPrint(
-                async () => (await import('./commands/configSchema.js')).configSchemaCommand,
-                {},
-              ),
-            ),
-        )
-        .demandCommand(1, 'config: name a subcommand (schema)'),
-    )
     .demandCommand(1, 'name a command (run, list, generations, hook, config schema, demo)')
     .recommendCommands()
     .strict()
