@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { executeRun } from '../src/commands/run.js';
-import { silentLogger } from '../src/log.js';
+import { Redactor, silentLogger } from '../src/log.js';
 
 const input = JSON.parse(process.argv[2] ?? '{}') as { configPath: string; cwd: string };
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
@@ -33,6 +33,7 @@ const result = await executeRun(
     signal: new AbortController().signal,
     forceSignal: new AbortController().signal,
     logger: silentLogger(),
+    redactor: new Redactor(),
     env: process.env,
     cwd: input.cwd,
     isTty: false,

@@ -9,7 +9,9 @@
  * carry a secret: callers must not interpolate tokens, passwords, tickets or
  * CSRF tokens into a message.
  */
+import { PveAuthError, PveTlsError } from './pveApi/errors.js';
 
+/** The exit codes of DESIGN.md, by name. */
 export const ExitCode = {
   ok: 0,
   partialFailure: 1,
@@ -50,9 +52,36 @@ export class InterruptedError extends AppError {
   }
 }
 
-/** Exit code for any thrown value: AppErrors carry theirs; anything else is a bug (exit 1). */
-export function exitCodeFor(error: unknown): ExitCode {
-  return error instanceof AppError ? error.exitCode : ExitCode.partialFailure;
+/**
+ * DESIGN.md's exit-code rule for how a command ended, the one place it is
+ * written: 130 when interrupted; 0 when nothing went wrong; 1 when something
+ * failed but real work was done (or something was found wrong while the rest
+ * could be read); 3 when nothing could be done at all.
+ */
+export function outcomeExitCode(outcome: {
+  interrupted?: boolean;
+  /** Failed or not-started units: guests, nodes, clusters. */
+  problems: number;
+  /** Whether any unit got done (a guest saved or attempted, a node read). */
+  didWork: boolean;
+}): ExitCode {
+  if (outcome.interrupted) return ExitCode.interrupted;
+  if (outcome.problems === 0) return ExitCode.ok;
+  return outcome.didWork ? ExitCode.partialFailure : ExitCode.nothingDone;
+}
+
+/**
+ * Exit code for a value thrown up to the CLI: AppErrors carry theirs; the PVE
+ * client's auth and TLS errors (not AppErrors: the client stays independent of
+ * the app) mean nothing could be done; an abort after a signal is an
+ * interruption. `undefined`: none of these, a bug.
+ */
+export function exitCodeFor(error: unknown, interrupted: boolean): ExitCode | undefined {
+  if (error instanceof AppError) return error.exitCode;
+  if (error instanceof PveAuthError || error instanceof PveTlsError) return ExitCode.nothingDone;
+  if (interrupted && (error as { name?: unknown } | null)?.name === 'AbortError')
+    return ExitCode.interrupted;
+  return undefined;
 }
 
 /** The message of any thrown value, for messages that name a cause (never for secrets). */

@@ -23,3 +23,7 @@ export type Compressor = (typeof COMPRESSORS)[number];
 /** Hook phases that may upload (`backup.uploadAt`). */
 export const UPLOAD_PHASES = ['log-end', 'backup-end'] as const;
 export type UploadPhase = (typeof UPLOAD_PHASES)[number];
+
+/** Guest ids PVE accepts (`pve-vmid`): the config's `exclude` and the CLI's `--vmid` check against these. */
+export const VMID_MIN = 100;
+export const VMID_MAX = 999_999_999;

@@ -1,9 +1,10 @@
 /** `pve-ftp-backup config schema`: the config's JSON Schema, derived from the validator. */
-import { configJsonSchema } from '../config/index.js';
-import type { CommandContext } from './types.js';
+import { configJsonSchema } from '../config/jsonSchema.js';
+import { ExitCode } from '../errors.js';
+import type { PrintCommand } from './types.js';
 
 /** Prints the JSON Schema of the configuration file on stdout. */
-export async function configSchemaCommand(_options: object, ctx: CommandContext): Promise<number> {
+export const configSchemaCommand: PrintCommand<object> = async (_options, ctx) => {
   ctx.stdout.write(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
-  return 0;
-}
+  return ExitCode.ok;
+};

@@ -5,8 +5,10 @@
  * the NAS tree and the reports, and removes everything it created.
  */
 import { Writable } from 'node:stream';
+import { requireDemoDependencies } from '../demo/dependencies.js';
 import { formatTree, walkTree } from '../demo/tree.js';
 import { DEMO_FTP_DIR, startWorld } from '../demo/world.js';
+import { ExitCode } from '../errors.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
 import type { SimNode } from '../sim/index.js';
 import { executeRun } from './run.js';
@@ -41,6 +43,8 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
   const say = (text: string) => {
     if (!options.json) ctx.stdout.write(`${text}\n`);
   };
+  // ftp-srv and selfsigned are development dependencies: say how to get them before starting anything.
+  await requireDemoDependencies();
   say('Starting a simulated PVE 9.1 cluster (pve1, pve2) and an FTP server on 127.0.0.1 ...');
   const world = await startWorld({ flavour: '9.1', nodes: demoNodes(), auth: 'token', keep: 3 });
   const discard = new Writable({ write: (_c, _e, cb) => cb() });
@@ -52,7 +56,7 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
       'The real node hook is installed on both nodes; vzdump runs it and it uploads with curl.\n',
     );
     const reports: RunReport[] = [];
-    let exitCode = 0;
+    let exitCode: number = ExitCode.ok;
     for (const night of [1, 2]) {
       if (ctx.signal.aborted) break;
       say(`== run ${night}: pve-ftp-backup run -c ${world.configPath}`);
@@ -85,7 +89,7 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
       say(formatTree(tree));
       say('\nDone. Everything the demo created is being removed.');
     }
-    return ctx.signal.aborted ? 130 : exitCode;
+    return ctx.signal.aborted ? ExitCode.interrupted : exitCode;
   } finally {
     await world.close();
   }

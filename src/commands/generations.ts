@@ -3,13 +3,12 @@
  * (manifest summary, files, sizes). FTP reads only; no API access needed.
  */
 import { posix } from 'node:path';
-import { loadConfig } from '../config/index.js';
-import { errorMessage, PreflightError } from '../errors.js';
+import { ExitCode, errorMessage, PreflightError } from '../errors.js';
+import { formatBytes } from '../format.js';
 import { type GenerationInfo, listGenerations } from '../ftp/generations.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { openNasSession } from '../ftp/session.js';
-import { formatBytes } from '../orchestrator/report.js';
-import { registerSecrets } from './secrets.js';
+import { loadCommandConfig } from './commandConfig.js';
 import type { Command, GenerationsOptions } from './types.js';
 
 export interface GenerationsReport {
@@ -20,13 +19,7 @@ export interface GenerationsReport {
 
 /** `generations` as called by cli.ts. */
 export const generationsCommand: Command<GenerationsOptions> = async (options, ctx) => {
-  const { config, warnings } = await loadConfig({
-    ...(options.config !== undefined ? { path: options.config } : {}),
-    env: ctx.env,
-    cwd: ctx.cwd,
-  });
-  registerSecrets(config);
-  for (const w of warnings) ctx.logger.warn(w);
+  const config = await loadCommandConfig(options, ctx);
   let fs: Awaited<ReturnType<typeof openNasSession>>;
   try {
     fs = await openNasSession(config.ftp, ctx.logger, ctx.signal);
@@ -70,7 +63,7 @@ export const generationsCommand: Command<GenerationsOptions> = async (options, c
       }
       ctx.stdout.write(`${out.join('\n')}\n`);
     }
-    return 0;
+    return ExitCode.ok;
   } finally {
     fs.close();
   }

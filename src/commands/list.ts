@@ -2,11 +2,10 @@
  * `pve-ftp-backup list`: the guests of every node with their state and what
  * `run` would do with them (the plan), read through API GETs only.
  */
-import { loadConfig } from '../config/index.js';
-import { planBackup } from '../orchestrator/runBackup.js';
+import { outcomeExitCode } from '../errors.js';
 import type { ClusterFailure } from '../orchestrator/types.js';
 import type { GuestType } from '../pveApi/index.js';
-import { registerSecrets } from './secrets.js';
+import { loadCommandConfig } from './commandConfig.js';
 import type { Command, ListOptions } from './types.js';
 
 export interface ListReport {
@@ -31,19 +30,16 @@ export interface ListReport {
 
 /** `list` as called by cli.ts. */
 export const listCommand: Command<ListOptions> = async (options, ctx) => {
-  const { config, warnings } = await loadConfig({
-    ...(options.config !== undefined ? { path: options.config } : {}),
-    env: ctx.env,
-    cwd: ctx.cwd,
-  });
-  registerSecrets(config);
-  for (const w of warnings) ctx.logger.warn(w);
+  const config = await loadCommandConfig(options, ctx);
+  // The orchestrator (undici) loads once the config is good: a config error is quick.
+  const { planBackup } = await import('../orchestrator/runBackup.js');
   const planned = await planBackup({
     config,
     nodes: options.node,
     vmids: [],
     logger: ctx.logger,
     signal: ctx.signal,
+    onSecret: (secret) => ctx.redactor.add(secret),
   });
   await Promise.all([...planned.clients.values()].map((c) => c.close().catch(() => {})));
   const report: ListReport = {
@@ -90,6 +86,8 @@ export const listCommand: Command<ListOptions> = async (options, ctx) => {
     }
     ctx.stdout.write(`${out.join('\n')}\n`);
   }
-  if (report.clusterFailures.length === 0) return 0;
-  return report.nodes.length > 0 ? 1 : 3;
+  return outcomeExitCode({
+    problems: report.clusterFailures.length,
+    didWork: report.nodes.length > 0,
+  });
 };

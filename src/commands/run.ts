@@ -3,16 +3,15 @@
  * real run; the report goes to stdout as JSON with --json, a summary table to
  * stderr always. Returns the exit code of DESIGN.md.
  */
-import { loadConfig } from '../config/index.js';
-import { progress } from '../log.js';
-import { runDryRun } from '../orchestrator/dryRunCommand.js';
+import { progress } from '../log/logger.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
-import { runBackup } from '../orchestrator/runBackup.js';
-import { registerSecrets } from './secrets.js';
+import type { RunBackupOptions } from '../orchestrator/runBackup.js';
+import { loadCommandConfig } from './commandConfig.js';
+import { formatDryRun } from './dryRunText.js';
 import type { Command, CommandContext, RunOptions } from './types.js';
 
 /** Test/bench knobs for the run (not reachable from the command line). */
-export type RunTuning = Parameters<typeof runBackup>[0]['tuning'];
+export type RunTuning = RunBackupOptions['tuning'];
 
 /** The `run` command with optional tuning (the demo and bench use it in-process). */
 export async function runWith(
@@ -29,16 +28,27 @@ export async function executeRun(
   ctx: CommandContext,
   tuning?: RunTuning,
 ): Promise<{ exitCode: number; report?: RunReport }> {
-  const { config, warnings } = await loadConfig({
-    ...(options.config !== undefined ? { path: options.config } : {}),
-    env: ctx.env,
-    cwd: ctx.cwd,
-  });
-  registerSecrets(config);
-  for (const w of warnings) ctx.logger.warn(w);
+  const config = await loadCommandConfig(options, ctx);
+  // The orchestrator (undici, basic-ftp) loads once the config is good: a config error is quick.
+  // The API clients tell every ticket and CSRF token they come to use.
+  const onSecret = (secret: string) => ctx.redactor.add(secret);
   if (options.dryRun) {
-    return { exitCode: await runDryRun(config, options, ctx, tuning?.client) };
+    const { planDryRun } = await import('../orchestrator/dryRun.js');
+    const report = await planDryRun({
+      config,
+      nodes: options.node,
+      vmids: options.vmid,
+      ...(options.guests ? { guests: options.guests } : {}),
+      rotate: !options.noRotate,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      onSecret,
+      ...(tuning?.client ? { client: tuning.client } : {}),
+    });
+    ctx.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDryRun(report));
+    return { exitCode: report.exitCode };
   }
+  const { runBackup } = await import('../orchestrator/runBackup.js');
   const report = await runBackup({
     config,
     nodes: options.node,
@@ -50,7 +60,7 @@ export async function executeRun(
     signal: ctx.signal,
     forceSignal: ctx.forceSignal,
     onProgress: (node, line) => progress(ctx.logger, node, line),
-    onSecrets: (secrets) => registerSecrets(undefined, secrets),
+    onSecret,
     ...(tuning ? { tuning } : {}),
   });
   ctx.stderr.write(formatReportText(report));

@@ -4,7 +4,9 @@
  * the logger, calls the command and turns its returned number into the exit
  * status. Commands never read argv, never call process.exit.
  */
-import type { Logger } from '../log.js';
+import type { GuestStateFilter } from '../config/index.js';
+import type { Logger } from '../log/logger.js';
+import type { Redactor } from '../log/redact.js';
 
 export interface GlobalOptions {
   /** `-c FILE`; otherwise PVE_FTP_BACKUP_CONFIG, then the search path of DESIGN.md. */
@@ -16,7 +18,7 @@ export interface GlobalOptions {
 export interface RunOptions extends GlobalOptions {
   node: string[];
   vmid: number[];
-  guests?: 'running' | 'stopped' | 'all';
+  guests?: GuestStateFilter;
   dryRun: boolean;
   noRotate: boolean;
   breakLock: boolean;
@@ -43,14 +45,23 @@ export interface DemoOptions {
   json: boolean;
 }
 
-export interface CommandContext {
+/** What a command that only prints (the hook script, the config schema) gets: no logger, no config. */
+export interface PrintContext {
   stdout: NodeJS.WritableStream;
+}
+
+export interface CommandContext extends PrintContext {
   stderr: NodeJS.WritableStream;
   /** First SIGINT/SIGTERM: start nothing new, let running vzdump tasks finish. */
   signal: AbortSignal;
   /** Second SIGINT/SIGTERM: stop running vzdump tasks through the API. */
   forceSignal: AbortSignal;
   logger: Logger;
+  /**
+   * The run's secrets: what a command learns (the config's secrets, the API client's tickets)
+   * goes here, and the logger and stdout hide it from then on.
+   */
+  redactor: Redactor;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** Whether stderr is a TTY (live progress lines, colour). */
@@ -59,3 +70,6 @@ export interface CommandContext {
 
 /** A command returns its exit code (see ExitCode in src/errors.ts). */
 export type Command<O> = (options: O, ctx: CommandContext) => Promise<number>;
+
+/** A command that only prints; it needs no logger (so none is built: a faster start). */
+export type PrintCommand<O> = (options: O, ctx: PrintContext) => Promise<number>;

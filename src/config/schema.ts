@@ -12,6 +12,8 @@ import {
   GUEST_STATE_FILTERS,
   GUEST_TYPES,
   UPLOAD_PHASES,
+  VMID_MAX,
+  VMID_MIN,
 } from '../vocabulary.js';
 
 /** A whole number in a range, with one message naming both bounds. */
@@ -36,8 +38,7 @@ export const STORAGE_ID_RE = /^[A-Za-z][A-Za-z0-9\-_.]*[A-Za-z0-9]$/;
 const TOKEN_ID_RE = /^[^\s@!:]+@[^\s@!:]+![A-Za-z][A-Za-z0-9._-]*$/;
 const USER_ID_RE = /^[^\s@:]+@[^\s@!:]+$/;
 
-export const VMID_MIN = 100;
-export const VMID_MAX = 999_999_999;
+export { VMID_MAX, VMID_MIN };
 
 const secretString = z
   .string()

@@ -10,9 +10,9 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { type EmbeddedFtpServer, startEmbeddedFtpServer } from '../ftp/embeddedServer.js';
 import { hookScript, renderHookConfig } from '../hook/index.js';
 import { type PveSimulator, type SimNode, type SimOptions, startSimulator } from '../sim/index.js';
+import { type EmbeddedFtpServer, startEmbeddedFtpServer } from './embeddedServer.js';
 
 export const DEMO_STORAGE = 'ftp-staging';
 export const DEMO_FTP_DIR = '/backup/dump';

@@ -2,10 +2,12 @@
  * `run --dry-run`: what a run would do, reading only (API GETs, FTP listings
  * and manifests): the guests per node, the repairs an interrupted earlier run
  * needs, and the renames/deletes the rotation would do if every planned guest
- * were saved. No vzdump, no upload, no rename, no delete, no lock.
+ * were saved. No vzdump, no upload, no rename, no delete, no lock. Returns
+ * the report; the command decides how to print it.
  */
 import { posix } from 'node:path';
-import type { Config } from '../config/index.js';
+import type { Config, GuestStateFilter } from '../config/index.js';
+import { errorMessage, outcomeExitCode } from '../errors.js';
 import { type GenerationInfo, listGenerations } from '../ftp/generations.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { MANIFEST_NAME, type Manifest, tryParseManifest } from '../ftp/manifest.js';
@@ -14,8 +16,13 @@ import { prepareNodeTree } from '../ftp/rotate.js';
 import { applyRenames } from '../ftp/rotateExec.js';
 import { isTrashName, JOURNAL, TRANSFER } from '../ftp/rotateNames.js';
 import { planRotation, type RenameStep } from '../ftp/rotatePlan.js';
+import { openNasSession } from '../ftp/session.js';
 import type { Logger } from '../log.js';
+import type { PveClientOptions } from '../pveApi/index.js';
 import type { NodePlan } from './plan.js';
+import { runPool } from './pool.js';
+import { newRunId, planBackup } from './runBackup.js';
+import type { ClusterFailure } from './types.js';
 
 export interface DryRunNode {
   cluster: string;
@@ -38,6 +45,91 @@ export interface DryRunNode {
   retainedPastKeep: { name: string; reason: string }[];
   /** Why the NAS part could not be read. */
   error?: string;
+}
+
+export interface DryRunReport {
+  version: 1;
+  runId: string;
+  dryRun: true;
+  exitCode: number;
+  clusterFailures: ClusterFailure[];
+  nodes: DryRunNode[];
+}
+
+/** What `run --dry-run` selects and how it reaches the clusters. */
+export interface DryRunOptions {
+  config: Config;
+  nodes: string[];
+  vmids: number[];
+  guests?: GuestStateFilter;
+  rotate: boolean;
+  logger: Logger;
+  signal: AbortSignal;
+  /** Told every secret the API clients come to use (tickets, CSRF tokens), for redaction. */
+  onSecret?: (secret: string) => void;
+  /** Test knobs passed to every API client. */
+  client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
+}
+
+/** Plan the run without writing: inventory and plan (GETs), then each node's NAS side. */
+export async function planDryRun(o: DryRunOptions): Promise<DryRunReport> {
+  const runId = newRunId();
+  const planned = await planBackup({
+    config: o.config,
+    nodes: o.nodes,
+    vmids: o.vmids,
+    ...(o.guests ? { guests: o.guests } : {}),
+    logger: o.logger,
+    signal: o.signal,
+    ...(o.onSecret ? { onSecret: o.onSecret } : {}),
+    ...(o.client ? { client: o.client } : {}),
+  });
+  try {
+    const results = await runPool(planned.plans, o.config.backup.parallelNodes, async (plan) => {
+      const fs = await openNasSession(o.config.ftp, o.logger.child({ node: plan.node }));
+      try {
+        return await dryRunNode(plan, fs, o.config, {
+          logger: o.logger,
+          runId,
+          rotate: o.rotate,
+        });
+      } finally {
+        fs.close();
+      }
+    });
+    const nodes = results.map((r, i): DryRunNode => {
+      if (r.ok) return r.value;
+      const plan = planned.plans[i];
+      return {
+        cluster: plan?.cluster ?? '',
+        node: plan?.node ?? '',
+        online: plan?.online ?? false,
+        pveVersion: plan?.pveVersion ?? '',
+        guests: plan?.guests ?? [],
+        skipped: plan?.skipped ?? [],
+        generations: [],
+        lockPresent: false,
+        repairs: [],
+        renames: [],
+        removes: [],
+        retainedPastKeep: [],
+        error: errorMessage(r.error),
+      };
+    });
+    return {
+      version: 1,
+      runId,
+      dryRun: true,
+      exitCode: outcomeExitCode({
+        problems: planned.failures.length + nodes.filter((n) => n.error !== undefined).length,
+        didWork: nodes.some((n) => n.error === undefined),
+      }),
+      clusterFailures: planned.failures,
+      nodes,
+    };
+  } finally {
+    await Promise.all([...planned.clients.values()].map((c) => c.close().catch(() => {})));
+  }
 }
 
 /** The read-only view of one node's NAS tree a dry run needs. */

@@ -33,6 +33,8 @@ export interface InventoryResult {
 export interface InventoryOptions {
   logger: Logger;
   signal?: AbortSignal;
+  /** Told every secret a client comes to use (tickets, CSRF tokens), for redaction. */
+  onSecret?: (secret: string) => void;
   /** Test/bench knobs passed to every client. */
   client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
   /** Makes the client (tests inject); default createPveClient. */
@@ -64,6 +66,7 @@ export function clientOptions(cluster: ClusterConfig, o: InventoryOptions): PveC
       insecure: cluster.tls.insecure,
     },
     logger: o.logger.child({ cluster: cluster.name }),
+    ...(o.onSecret ? { onSecret: o.onSecret } : {}),
     ...o.client,
   };
 }

@@ -3,7 +3,8 @@
  * code rule of DESIGN.md, a JSON rendering for `--json` and a plain table for
  * stderr. No I/O here: the commands decide where each goes.
  */
-import { ExitCode } from '../errors.js';
+import { outcomeExitCode } from '../errors.js';
+import { formatBytes, formatDuration, formatTable } from '../format.js';
 import type { ClusterFailure, NodeResult } from './types.js';
 
 export interface RunSummary {
@@ -77,12 +78,12 @@ export function runExitCode(input: {
   nodes: readonly NodeResult[];
   clusterFailures: readonly ClusterFailure[];
 }): number {
-  if (input.interrupted) return ExitCode.interrupted;
   const s = summarize(input.nodes);
-  const problems = s.failed + s.notStarted + s.nodesNotDone + input.clusterFailures.length;
-  if (problems === 0) return ExitCode.ok;
-  const didWork = s.saved > 0 || s.failed > 0;
-  return didWork ? ExitCode.partialFailure : ExitCode.nothingDone;
+  return outcomeExitCode({
+    interrupted: input.interrupted,
+    problems: s.failed + s.notStarted + s.nodesNotDone + input.clusterFailures.length,
+    didWork: s.saved > 0 || s.failed > 0,
+  });
 }
 
 /** Assemble the report document. */
@@ -100,38 +101,6 @@ export function buildReport(input: ReportInput): RunReport {
     clusterFailures: input.clusterFailures,
     nodes: input.nodes,
   };
-}
-
-/** `1536` → `1.5 KiB`. */
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
-}
-
-/** `65432` → `1m05s`. */
-export function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return `${m}m${String(s % 60).padStart(2, '0')}s`;
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 /** The human summary written to stderr at the end of a run. */
@@ -162,7 +131,7 @@ export function formatReportText(report: RunReport): string {
       ]);
     }
   }
-  if (rows.length > 1) out.push(table(rows));
+  if (rows.length > 1) out.push(formatTable(rows));
   for (const n of report.nodes) {
     if (n.skipped.length > 0) {
       out.push(

@@ -29,8 +29,8 @@ export interface RunBackupOptions {
   signal: AbortSignal;
   forceSignal: AbortSignal;
   onProgress?: (node: string, line: string) => void;
-  /** Called with secrets that appear during the run (tickets, CSRF tokens) for log redaction. */
-  onSecrets?: (secrets: string[]) => void;
+  /** Told every secret the API clients come to use (tickets, CSRF tokens), for log redaction. */
+  onSecret?: (secret: string) => void;
   /** Test/bench knobs. */
   tuning?: {
     client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
@@ -57,11 +57,13 @@ export async function planBackup(o: {
   guests?: GuestStateFilter;
   logger: Logger;
   signal?: AbortSignal;
+  onSecret?: (secret: string) => void;
   client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
 }) {
   const inv = await readInventory(o.config, {
     logger: o.logger,
     ...(o.signal ? { signal: o.signal } : {}),
+    ...(o.onSecret ? { onSecret: o.onSecret } : {}),
     ...(o.client ? { client: o.client } : {}),
   });
   try {
@@ -95,7 +97,6 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
     ...(o.tuning?.client ? { client: o.tuning.client } : {}),
   });
   try {
-    for (const client of planned.clients.values()) o.onSecrets?.(client.secrets());
     const openNas =
       o.tuning?.openNas ??
       ftpNodeNas({

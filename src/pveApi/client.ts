@@ -5,7 +5,7 @@
  * 5.3-8, DELETE of a backup answering a UPID (>= 6.0) or null.
  */
 import { z } from 'zod';
-import { addSecrets, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { ApiCaller } from './apiCall.js';
 import { createAuth } from './auth.js';
 import { PveApiError } from './errors.js';
@@ -50,8 +50,10 @@ export function createPveClient(options: PveClientOptions): PveClient {
     });
   let core: ApiCaller;
   const auth = createAuth(options.auth, (form, signal) => core.sendTicket(form, signal), {
-    // Every logger's redaction learns each secret the moment it is in use (tickets change on renewal).
-    onSecrets: (secrets) => addSecrets(...secrets),
+    // The caller's redaction learns each secret the moment it is in use (tickets change on renewal).
+    onSecrets: (secrets) => {
+      for (const s of secrets) options.onSecret?.(s);
+    },
     ...(options.ticketRenewAfterMs !== undefined
       ? { renewAfterMs: options.ticketRenewAfterMs }
       : {}),

@@ -29,6 +29,11 @@ export interface PveClientOptions {
   /** Tests make delays tiny. */
   retry?: { attempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   timeouts?: Timeouts;
+  /**
+   * Told every secret as it comes into use (the configured one at once, each new ticket and
+   * CSRF token), so that the caller's log redaction can hide it. The client logs none itself.
+   */
+  onSecret?: (secret: string) => void;
   /** Ticket mode: renew the ticket once it is this old (default 1 h; PVE tickets live 2 h). */
   ticketRenewAfterMs?: number;
 }

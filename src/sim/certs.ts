@@ -1,9 +1,8 @@
 /**
  * TLS material for the simulator: a per-run CA and a server certificate it
- * signs, like a PVE cluster's pve-root-ca.pem and pve-ssl.pem (REFERENCE §11).
+ * signs, like a PVE cluster's pve-root-ca.pem and pve-ssl.pem.
  */
 import { X509Certificate } from 'node:crypto';
-import { generate } from 'selfsigned';
 
 export interface SimCerts {
   caCertPem: string;
@@ -15,6 +14,9 @@ export interface SimCerts {
 
 /** Generates a CA and a server cert for 127.0.0.1/localhost signed by it. */
 export async function generateCerts(): Promise<SimCerts> {
+  // selfsigned is a development dependency (only the demo and tests run the simulator):
+  // imported here, not at load, so a production install never needs it.
+  const { generate } = await import('selfsigned');
   const notBeforeDate = new Date(Date.now() - 60_000);
   const notAfterDate = new Date(Date.now() + 3 * 24 * 3600_000);
   // EC keys: RSA generation costs ~1 s per key on a busy 2-core box.

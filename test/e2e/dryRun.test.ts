@@ -3,7 +3,7 @@
  * shows the plan and the rotation it would do, changes nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DryRunReport } from '../../src/orchestrator/dryRunCommand.js';
+import type { DryRunReport } from '../../src/orchestrator/dryRun.js';
 import { ensureBuilt, jsonReport, runCli } from './support/cli.js';
 import { nasSnapshot, nodeFiles, startWorld, type World } from './support/world.js';
 

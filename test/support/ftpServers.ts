@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
-import { startEmbeddedFtpServer } from '../../src/ftp/embeddedServer.js';
+import { startEmbeddedFtpServer } from '../../src/demo/embeddedServer.js';
 import { startRealFtpServer } from './ftpServersReal.js';
 
 export type FtpServerKind = 'embedded' | 'vsftpd' | 'pure-ftpd' | 'proftpd';

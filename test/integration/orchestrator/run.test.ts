@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { executeRun } from '../../../src/commands/run.js';
 import type { CommandContext, RunOptions } from '../../../src/commands/types.js';
 import { DEMO_FTP_DIR, startWorld, type World } from '../../../src/demo/world.js';
-import { silentLogger } from '../../../src/log.js';
+import { Redactor, silentLogger } from '../../../src/log.js';
 
 const MiB = 1024 * 1024;
 let world: World | undefined;
@@ -27,6 +27,7 @@ function ctx(w: World, signal = new AbortController().signal): CommandContext {
     signal,
     forceSignal: new AbortController().signal,
     logger: silentLogger(),
+    redactor: new Redactor(),
     env: { ...w.env },
     cwd: w.tmp,
     isTty: false,

@@ -4,16 +4,13 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  addSecrets,
   closeLogger,
   createLogger,
   levelFor,
   loggerStderr,
   progress,
-  redact,
-  redactingStream,
-  redactValue,
-} from '../../../src/log.js';
+} from '../../../src/log/logger.js';
+import { Redactor, redact, redactingStream, redactValue } from '../../../src/log/redact.js';
 
 const SECRET = 'tok-3f9a-SECRET-77';
 const PASSWORD = 'p@ss w0rd/+&=';
@@ -115,7 +112,7 @@ describe('createLogger', () => {
       level: 'info',
       stderr: s.out,
       isTty: false,
-      secrets: () => [SECRET],
+      redactor: new Redactor([SECRET]),
     });
     const child = logger.child({ cluster: 'home', node: 'pve1' });
     child.info(`token ${SECRET} used`, {
@@ -131,22 +128,38 @@ describe('createLogger', () => {
     expect(text).not.toContain('\x1b[');
   });
 
-  it('addSecrets hides a secret learnt later (a new ticket) in every logger', async () => {
+  it("a secret added to the run's redactor later (a new ticket) is hidden from then on: logger, its children, the report stream", async () => {
     const s = sink();
-    const logger = createLogger({ level: 'info', stderr: s.out, isTty: false });
+    const redactor = new Redactor();
+    const logger = createLogger({ level: 'info', stderr: s.out, isTty: false, redactor });
+    const child = logger.child({ node: 'pve1' });
+    const report = loggerStderr(logger, s.out);
     const ticket = 'PVE-TICKET-LEARNT-LATER-123';
-    addSecrets(ticket);
+    redactor.add(ticket);
     logger.warn('renewed', { ticket: { value: ticket } });
+    child.info(`child saw ${ticket}`);
+    report.write(`report names ${ticket}\n`);
     await closeLogger(logger);
     expect(s.text()).toContain('renewed');
+    expect(s.text()).toContain('child saw [redacted]');
+    expect(s.text()).toContain('report names [redacted]');
     expect(s.text()).not.toContain(ticket);
+  });
+
+  it('redactors are per run: a secret of one is not redacted by another (no process-wide store)', () => {
+    const a = new Redactor(['SECRET-OF-RUN-A']);
+    const b = new Redactor();
+    expect(a.redact('x SECRET-OF-RUN-A y')).toBe('x [redacted] y');
+    expect(b.redact('x SECRET-OF-RUN-A y')).toBe('x SECRET-OF-RUN-A y');
+    a.add('');
+    expect(a.redact('nothing secret here')).toBe('nothing secret here');
+    expect(JSON.stringify(a)).not.toContain('SECRET-OF-RUN-A');
   });
 
   it('redactingStream keeps registered secrets out of reports on stdout, JSON staying valid', async () => {
     const s = sink();
     const password = 'FTP-PASSWORD-IN-A-REPORT-9';
-    addSecrets(password);
-    const out = redactingStream(s.out);
+    const out = redactingStream(s.out, new Redactor([password]));
     const report = { error: `login as backup with ${password} refused`, guests: [101] };
     await new Promise<void>((done) => out.write(`${JSON.stringify(report)}\n`, () => done()));
     expect(s.text()).not.toContain(password);
@@ -166,7 +179,7 @@ describe('createLogger', () => {
       stderr: s.out,
       isTty: false,
       logFile: file,
-      secrets: () => [PASSWORD],
+      redactor: new Redactor([PASSWORD]),
     });
     const err = new Error('upload failed', {
       cause: new Error(`530 login as backup with ${PASSWORD}`),

@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  buildReport,
-  formatBytes,
-  formatReportText,
-  runExitCode,
-} from '../../../src/orchestrator/report.js';
+import { formatBytes } from '../../../src/format.js';
+import { buildReport, formatReportText, runExitCode } from '../../../src/orchestrator/report.js';
 import type { GuestResult, NodeResult } from '../../../src/orchestrator/types.js';
 
 function guest(vmid: number, outcome: GuestResult['outcome'], size = 100): GuestResult {

@@ -2,6 +2,10 @@
  * An FTP server inside this process (ftp-srv 4.6.3) on 127.0.0.1, for `demo`
  * and the default test suite, which must run after `npm ci` alone.
  *
+ * ftp-srv is a development dependency (a production install has no demo
+ * server): it is imported when a server starts, never when this module loads,
+ * and its absence is a DemoDependencyError naming it.
+ *
  * ftp-srv deviates from real NAS servers in ways that matter to us, so its
  * file system is replaced:
  * - its MKD is recursive and succeeds when the directory exists; a NAS's MKD
@@ -15,7 +19,8 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { FileSystem, type FtpConnection, FtpSrv } from 'ftp-srv';
+import type { FileSystem, FtpConnection } from 'ftp-srv';
+import { importDemoDependency } from './dependencies.js';
 
 /** Options of {@link startEmbeddedFtpServer}. */
 export interface EmbeddedFtpServerOptions {
@@ -88,60 +93,62 @@ function cappedStream(inner: NodeJS.WritableStream, allowance: number): Writable
   });
 }
 
-class NasLikeFileSystem extends FileSystem {
-  readonly #quotaBytes: number | undefined;
-  readonly #refuseWrite: ((path: string) => boolean) | undefined;
+/** ftp-srv's FileSystem made NAS-like; a class factory, as ftp-srv is loaded only at start. */
+const nasLikeFileSystem = (Base: typeof FileSystem) =>
+  class NasLikeFileSystem extends Base {
+    readonly #quotaBytes: number | undefined;
+    readonly #refuseWrite: ((path: string) => boolean) | undefined;
 
-  constructor(
-    connection: FtpConnection,
-    root: string,
-    limits: Pick<EmbeddedFtpServerOptions, 'quotaBytes' | 'refuseWrite'>,
-  ) {
-    super(connection, { root, cwd: '/' });
-    this.#quotaBytes = limits.quotaBytes;
-    this.#refuseWrite = limits.refuseWrite;
-  }
-
-  #fsPath(path: string): string {
-    // _resolvePath is ftp-srv's own root-confined resolver; reuse it rather than re-implementing.
-    const self = this as unknown as { _resolvePath(p: string): { fsPath: string } };
-    return self._resolvePath(path).fsPath;
-  }
-
-  /** Non-recursive and failing on an existing directory, as MKD is on vsftpd, pure-ftpd, proftpd. */
-  override async mkdir(path: string): Promise<string> {
-    const fsPath = this.#fsPath(path);
-    await mkdir(fsPath);
-    return fsPath;
-  }
-
-  override write(fileName: string, options: { append?: boolean; start?: number } = {}): unknown {
-    if (this.#refuseWrite?.(fileName)) {
-      throw Object.assign(new Error('Permission denied'), { code: 'EACCES' });
+    constructor(
+      connection: FtpConnection,
+      root: string,
+      limits: Pick<EmbeddedFtpServerOptions, 'quotaBytes' | 'refuseWrite'>,
+    ) {
+      super(connection, { root, cwd: '/' });
+      this.#quotaBytes = limits.quotaBytes;
+      this.#refuseWrite = limits.refuseWrite;
     }
-    if (this.#quotaBytes === undefined) return super.write(fileName, options);
-    const fsPath = this.#fsPath(fileName);
-    const quota = this.#quotaBytes;
-    // ftp-srv accepts a promise here (it wraps the call in Promise.try).
-    return (async () => {
-      let existing = 0;
-      try {
-        existing = (await stat(fsPath)).size;
-      } catch {
-        // a new file
+
+    #fsPath(path: string): string {
+      // _resolvePath is ftp-srv's own root-confined resolver; reuse it rather than re-implementing.
+      const self = this as unknown as { _resolvePath(p: string): { fsPath: string } };
+      return self._resolvePath(path).fsPath;
+    }
+
+    /** Non-recursive and failing on an existing directory, as MKD is on vsftpd, pure-ftpd, proftpd. */
+    override async mkdir(path: string): Promise<string> {
+      const fsPath = this.#fsPath(path);
+      await mkdir(fsPath);
+      return fsPath;
+    }
+
+    override write(fileName: string, options: { append?: boolean; start?: number } = {}): unknown {
+      if (this.#refuseWrite?.(fileName)) {
+        throw Object.assign(new Error('Permission denied'), { code: 'EACCES' });
       }
-      const used = await usedBytes(this.root);
-      // Overwriting from `start` (or truncating) frees what the old file held past that point.
-      const keptOfOld = options.append ? existing : Math.min(existing, options.start ?? 0);
-      const allowance = Math.max(0, quota - (used - existing) - keptOfOld);
-      const inner = createWriteStream(fsPath, {
-        flags: options.append ? 'a' : options.start ? 'r+' : 'w',
-        start: options.start,
-      });
-      return { stream: cappedStream(inner, allowance), clientPath: fileName };
-    })();
-  }
-}
+      if (this.#quotaBytes === undefined) return super.write(fileName, options);
+      const fsPath = this.#fsPath(fileName);
+      const quota = this.#quotaBytes;
+      // ftp-srv accepts a promise here (it wraps the call in Promise.try).
+      return (async () => {
+        let existing = 0;
+        try {
+          existing = (await stat(fsPath)).size;
+        } catch {
+          // a new file
+        }
+        const used = await usedBytes(this.root);
+        // Overwriting from `start` (or truncating) frees what the old file held past that point.
+        const keptOfOld = options.append ? existing : Math.min(existing, options.start ?? 0);
+        const allowance = Math.max(0, quota - (used - existing) - keptOfOld);
+        const inner = createWriteStream(fsPath, {
+          flags: options.append ? 'a' : options.start ? 'r+' : 'w',
+          start: options.start,
+        });
+        return { stream: cappedStream(inner, allowance), clientPath: fileName };
+      })();
+    }
+  };
 
 /**
  * Start ftp-srv on 127.0.0.1 with one user. Passive data ports are chosen by
@@ -152,6 +159,8 @@ class NasLikeFileSystem extends FileSystem {
 export async function startEmbeddedFtpServer(
   options: EmbeddedFtpServerOptions,
 ): Promise<EmbeddedFtpServer> {
+  const { FileSystem, FtpSrv } = await importDemoDependency<typeof import('ftp-srv')>('ftp-srv');
+  const NasLikeFileSystem = nasLikeFileSystem(FileSystem);
   const host = '127.0.0.1';
   const signals = ['SIGINT', 'SIGTERM', 'SIGQUIT'] as const;
   const before = new Map(signals.map((s) => [s, new Set(process.listeners(s))]));
