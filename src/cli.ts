@@ -2,8 +2,9 @@
 /**
  * The command-line shell: yargs parses argv into the option objects of
  * commands/types.ts, and this file owns what only the entry point may own —
- * the run's Redactor and logger, the AbortControllers (first SIGINT/SIGTERM:
- * start nothing new; second: stop running tasks), the exit code, and the only
+ * the run's Redactor and logger, the AbortControllers (first SIGINT: start
+ * nothing new, let running backups finish; SIGTERM or a second SIGINT: stop
+ * running tasks now, exit 130 within 15 s), the exit code, and the only
  * top-level catch. No logic: the command table (commandTable.ts) maps each
  * command to a lazily imported module, so `--help` or `hook` never load the
  * modules of `run` (winston, undici, zod, basic-ftp); only yargs and a few
@@ -15,17 +16,41 @@ import { ExitCode, errorMessage, exitCodeFor, InterruptedError } from './errors.
 import type { Logger } from './log/logger.js';
 import { Redactor, redactingStream } from './log/redact.js';
 
+/** After SIGTERM (or a second SIGINT), the process exits at the latest this much later. */
+const STOP_DEADLINE_MS = 14_000;
+
 /** Runs the CLI; returns the exit code (tests call it, the bin sets process.exitCode). */
 export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const stop = new AbortController();
   const force = new AbortController();
-  let signals = 0;
+  let interrupts = 0;
+  let say: (line: string) => void = (line) => process.stderr.write(`pve-ftp-backup: ${line}\n`);
+  /** Stop now: running tasks are stopped through the API, locks released, report written. */
+  const stopNow = (why: string) => {
+    if (!stop.signal.aborted) stop.abort(new InterruptedError(`interrupted by ${why}`));
+    if (force.signal.aborted) return;
+    force.abort(new InterruptedError(`${why}: stopping running tasks`));
+    say(`${why}: stopping running vzdump tasks, releasing locks, exiting`);
+    // The promise of SIGTERM: exit within 15 s (CI runners and Kubernetes kill soon after).
+    // Normally the run ends well before; this is the last resort if something still hangs.
+    setTimeout(() => {
+      process.stderr.write(
+        `pve-ftp-backup: ${why}: not finished ${STOP_DEADLINE_MS / 1000} s after the stop; exiting now (a node lock may stay behind; the next run heals it)\n`,
+      );
+      process.exit(ExitCode.interrupted);
+    }, STOP_DEADLINE_MS).unref();
+  };
   const onSignal = (name: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) stop.abort(new InterruptedError(`interrupted by ${name}`));
-    else if (signals === 2)
-      force.abort(new InterruptedError(`interrupted twice (${name}): stopping running tasks`));
-    // A third one: the admin insists; leave now (locks may stay behind and are reported next run).
+    // SIGTERM is a supervisor (systemd, cron's kill, CI, Kubernetes): it will not wait.
+    if (name === 'SIGTERM') return stopNow('SIGTERM');
+    interrupts++;
+    if (interrupts === 1) {
+      stop.abort(new InterruptedError(`interrupted by ${name}`));
+      say(
+        `${name}: starting nothing new; running backups finish and are verified. Press Ctrl-C again to stop them now.`,
+      );
+    } else if (interrupts === 2) stopNow(`second ${name}`);
+    // A third one: the admin insists; leave now (locks may stay behind and are healed next run).
     else process.exit(ExitCode.interrupted);
   };
 
@@ -47,7 +72,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       return await chosen.run({ stdout: redactingStream(process.stdout, redactor) });
     const log = await import('./log/logger.js');
     closeLogger = log.closeLogger;
-    logger = log.createLogger({
+    const created = log.createLogger({
       level: log.levelFor({ verbose: args.verbose ?? 0, quiet: args.quiet ?? false }),
       stderr: process.stderr,
       isTty,
@@ -55,6 +80,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
       redactor,
       ...(args.logFile !== undefined ? { logFile: args.logFile } : {}),
     });
+    logger = created;
+    say = (line) => created.warn(line);
     return await chosen.run({
       stdout: chosen.printsSecrets ? process.stdout : redactingStream(process.stdout, redactor),
       stderr: log.loggerStderr(logger, process.stderr),

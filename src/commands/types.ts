@@ -52,9 +52,9 @@ export interface PrintContext {
 
 export interface CommandContext extends PrintContext {
   stderr: NodeJS.WritableStream;
-  /** First SIGINT/SIGTERM: start nothing new, let running vzdump tasks finish. */
+  /** First SIGINT: start nothing new, let running vzdump tasks finish (also aborted by SIGTERM). */
   signal: AbortSignal;
-  /** Second SIGINT/SIGTERM: stop running vzdump tasks through the API. */
+  /** SIGTERM or a second SIGINT: stop running vzdump tasks through the API, exit within 15 s. */
   forceSignal: AbortSignal;
   logger: Logger;
   /**

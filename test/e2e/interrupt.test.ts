@@ -1,7 +1,8 @@
 /**
- * SIGINT in the middle of a run, through the BUILT CLI: nothing new starts,
- * the running vzdump finishes and is verified and deleted, the lock is
- * released, the report says interrupted, exit 130.
+ * Signals in the middle of a run, through the BUILT CLI. SIGINT: nothing new
+ * starts, the running vzdump finishes and is verified and deleted, the lock is
+ * released, the report says interrupted, exit 130. A second SIGINT or SIGTERM:
+ * the running vzdump is stopped through the API, exit 130 within 15 s.
  */
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -104,6 +105,48 @@ describe('second SIGINT', () => {
       world.sim.requests.some((q) => q.method === 'DELETE' && q.path.includes(task?.upid ?? '-')),
     ).toBe(true);
     expect(world.sim.tasks().find((t) => t.upid === task?.upid)?.running).toBe(false);
+    await expect(access(join(world.ftpRoot, DEMO_FTP_DIR, 'pve1', '.lock'))).rejects.toThrow();
+    expect(await nasLayout(world)).toEqual(before);
+  }, 60_000);
+});
+
+describe('SIGTERM', () => {
+  it('stops now: the running vzdump is stopped through the API, the lock released, exit 130 within 15 s', async () => {
+    const before = await nasLayout(world);
+    const run = startCli(
+      ['run', '-c', world.configPath, '--json', '--vmid', '102', '--vmid', '103'],
+      {
+        env: world.env,
+        cwd: world.tmp,
+      },
+    );
+    for (
+      let i = 0;
+      i < 200 && !world.sim.tasks().some((t) => t.running && t.vmids.includes(102));
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const task = world.sim.tasks().find((t) => t.running && t.vmids.includes(102));
+    expect(task).toBeDefined();
+    const t0 = Date.now();
+    run.child.kill('SIGTERM');
+    const r = await run.done;
+    const seconds = (Date.now() - t0) / 1000;
+    expect(r.code, r.stderr).toBe(130);
+    expect(seconds).toBeLessThan(15);
+    const report = jsonReport<RunReport>(r);
+    expect(report.interrupted).toBe(true);
+    expect(report.nodes[0]?.guests.map((g) => [g.vmid, g.outcome])).toEqual([
+      [102, 'failed'],
+      [103, 'not-started'],
+    ]);
+    expect(
+      world.sim.requests.some((q) => q.method === 'DELETE' && q.path.includes(task?.upid ?? '-')),
+    ).toBe(true);
+    expect(world.sim.tasks().find((t) => t.upid === task?.upid)?.running).toBe(false);
+    expect(world.sim.tasks().some((t) => t.vmids.includes(103))).toBe(false);
+    expect(r.stderr).toMatch(/SIGTERM: stopping running vzdump tasks/);
     await expect(access(join(world.ftpRoot, DEMO_FTP_DIR, 'pve1', '.lock'))).rejects.toThrow();
     expect(await nasLayout(world)).toEqual(before);
   }, 60_000);
