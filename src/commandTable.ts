@@ -160,6 +160,38 @@ const COMMANDS: CommandSpec<unknown>[] = [
       }),
   }),
   row({
+    command: 'status',
+    describe:
+      'every guest and its newest saved copy on the NAS (coverage); exit 1 when one lacks a fresh copy',
+    builder: (y) =>
+      configuredCommand(y)
+        .option('vmid', {
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe: 'only this guest (repeatable)',
+        })
+        .option('guests', {
+          choices: GUEST_STATE_FILTERS,
+          describe: 'guest state that counts as selected (default: backup.guests)',
+        })
+        .option('max-age', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'a newest copy older than this is stale (default: status.maxAge, 26h)',
+        })
+        .example('$0 status', 'which guests lack a fresh copy (exit 1 if any)')
+        .example('$0 status --max-age 50h --json', 'for a job that runs every other night, as JSON')
+        .example('$0 status --node pve1 --vmid 101', 'one guest'),
+    select: (a) =>
+      lazy(async () => (await import('./commands/status.js')).statusCommand, {
+        ...configuredOptions(a),
+        vmid: vmids(a.vmid),
+        ...(a.guests ? { guests: a.guests } : {}),
+        ...(a.maxAge !== undefined ? { maxAge: a.maxAge } : {}),
+      }),
+  }),
+  row({
     command: 'list',
     describe: 'guests per node, with their state and what run would do',
     builder: (y) =>

@@ -24,6 +24,14 @@ export interface RunOptions extends GlobalOptions {
   breakLock: boolean;
 }
 
+export interface StatusOptions extends GlobalOptions {
+  node: string[];
+  vmid: number[];
+  guests?: GuestStateFilter;
+  /** `--max-age` as typed (a duration); default `status.maxAge`. */
+  maxAge?: string;
+}
+
 export interface ListOptions extends GlobalOptions {
   node: string[];
 }

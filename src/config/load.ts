@@ -4,11 +4,13 @@
  * failure is one ConfigError (exit 2) naming the file, the key path and what
  * was expected — never a secret's value.
  */
+
 import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parseDuration } from './duration.js';
 import { substituteEnv } from './env.js';
 import { type ConfigIssue, formatPath, fromZodIssues } from './issues.js';
 import { checkClusterUrl, checkRules } from './rules.js';
@@ -197,6 +199,7 @@ async function resolveFiles(
       compress: file.backup.compress === 0 ? '0' : file.backup.compress,
     },
     retention: { keep: file.retention.keep },
+    status: { maxAgeSeconds: parseDuration(file.status.maxAge) ?? 26 * 3600 },
   };
   return { config, problems };
 }

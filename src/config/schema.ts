@@ -15,6 +15,7 @@ import {
   VMID_MAX,
   VMID_MIN,
 } from '../vocabulary.js';
+import { DURATION_HINT, parseDuration } from './duration.js';
 
 /** A whole number in a range, with one message naming both bounds. */
 function intIn(min: number, max: number) {
@@ -133,12 +134,24 @@ const backup = z.strictObject({
     .describe('Hook phase that uploads the archive.'),
 });
 
+/** `90s`, `45m`, `26h`, `7d` (see duration.ts), not zero. */
+const duration = z
+  .string()
+  .refine((t) => (parseDuration(t) ?? 0) > 0, { error: `expected ${DURATION_HINT}` });
+
 /** The configuration file. */
 export const configFile = z.strictObject({
   clusters: z.array(cluster).min(1, { error: 'must list at least one cluster' }),
   ftp,
   backup,
   retention: z.strictObject({ keep: intIn(1, 1000).default(10) }).default({ keep: 10 }),
+  status: z
+    .strictObject({
+      maxAge: duration
+        .default('26h')
+        .describe('A guest whose newest saved copy is older is "stale" in `status`.'),
+    })
+    .default({ maxAge: '26h' }),
 });
 
 /** The file as parsed (defaults applied, secrets not yet resolved). */

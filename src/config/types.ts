@@ -62,4 +62,6 @@ export interface Config {
   ftp: FtpConfig;
   backup: BackupConfig;
   retention: { keep: number };
+  /** `status.maxAge` in seconds. */
+  status: { maxAgeSeconds: number };
 }

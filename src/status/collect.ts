@@ -37,6 +37,8 @@ export interface CollectStatusOptions {
   /** Test knobs passed to every API client. */
   client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
   nasConcurrency?: number;
+  /** Secrets the API clients acquire (tickets), for redaction. */
+  onSecret?: (secret: string) => void;
 }
 
 export async function collectStatus(o: CollectStatusOptions): Promise<StatusReport> {
@@ -50,6 +52,7 @@ export async function collectStatus(o: CollectStatusOptions): Promise<StatusRepo
       logger: o.logger,
       ...(o.signal ? { signal: o.signal } : {}),
       ...(o.client ? { client: o.client } : {}),
+      ...(o.onSecret ? { onSecret: o.onSecret } : {}),
     }),
     readNasTrees(o.config.ftp, {
       logger: o.logger,
@@ -63,10 +66,22 @@ export async function collectStatus(o: CollectStatusOptions): Promise<StatusRepo
   ]);
   await Promise.all([...inv.clients.values()].map((c) => c.close().catch(() => {})));
   const nasDown = nas.problems.some((p) => p.node === '');
-  if (inv.inventory.length === 0 && nasDown) {
+  if (nasDown || (inv.inventory.length === 0 && nas.trees.length === 0)) {
+    // Without the NAS every guest would read "missing": say that nothing could be judged.
     throw new PreflightError(
       `nothing could be read: ${[...inv.failures.map((f) => `cluster ${f.cluster}: ${f.error}`), ...nas.problems.map((p) => p.problem)].join('; ')}`,
     );
+  }
+  // A generation whose manifest cannot be read is reported; the others still count.
+  for (const tree of nas.trees) {
+    for (const g of tree.generations) {
+      if (g.manifestProblem !== undefined && g.manifestProblem !== 'missing') {
+        nas.problems.push({
+          node: tree.node,
+          problem: `${g.name}/manifest.json: ${g.manifestProblem}`,
+        });
+      }
+    }
   }
   const rows = coverage({
     config: o.config,

@@ -6,6 +6,7 @@
  * - `stale`: selected, newest saved copy older than maxAge;
  * - `missing`: selected, no saved copy at all;
  * - `gone`: copies on the NAS, but the guest is no longer in its (readable) cluster;
+ *   a guest of a cluster that could not be read keeps `ok`/`stale` by age, state `unknown`;
  * - `unselected`: a guest run would not back up (state, type, exclude).
  * Templates are left out (vzdump has nothing new to save of them).
  */
@@ -185,17 +186,27 @@ export function coverage(input: CoverageInput): CoverageRow[] {
   for (const [key, list] of copies) {
     if (seen.has(key)) continue;
     const [cluster = '', vmidText = ''] = key.split('/');
-    if (input.unreadClusters.includes(cluster) || cluster === '') continue;
+    if (cluster === '') continue;
     const info = names.get(key);
     const node = info?.node ?? list[0]?.node ?? '';
     const vmid = Number(vmidText);
     if (!wanted(node, vmid)) continue;
+    // A cluster that could not be read proves nothing: its guests' copies are judged by age
+    // alone (state unknown), never called gone.
+    const unread = input.unreadClusters.includes(cluster);
     rows.push(
       row(
-        { cluster, node, vmid, name: info?.name ?? '', type: info?.type ?? '', state: 'absent' },
+        {
+          cluster,
+          node,
+          vmid,
+          name: info?.name ?? '',
+          type: info?.type ?? '',
+          state: unread ? 'unknown' : 'absent',
+        },
         list,
-        false,
-        false,
+        unread,
+        unread,
       ),
     );
   }

@@ -36,6 +36,7 @@ function config(
       uploadAt: 'log-end',
     },
     retention: { keep: 3 },
+    status: { maxAgeSeconds: 93_600 },
   };
 }
 

@@ -36,6 +36,7 @@ function config(
       ...over,
     },
     retention: { keep: 10 },
+    status: { maxAgeSeconds: 93_600 },
   };
 }
 

@@ -155,14 +155,11 @@ describe('coverage', () => {
     expect(one.map((r) => r.vmid)).toEqual([101, 150]);
   });
 
-  it('never calls a guest gone when its cluster could not be read', () => {
-    const rows = coverage(
-      input({
-        inventory: [],
-        unreadClusters: ['home'],
-      }),
-    );
+  it('never calls a guest gone when its cluster could not be read: judged by age, state unknown', () => {
+    const rows = coverage(input({ inventory: [], unreadClusters: ['home'] }));
     expect(rows.filter((r) => r.verdict === 'gone')).toEqual([]);
+    expect(rows.find((r) => r.vmid === 101)).toMatchObject({ verdict: 'ok', state: 'unknown' });
+    expect(rows.find((r) => r.vmid === 102)).toMatchObject({ verdict: 'stale', state: 'unknown' });
   });
 
   it('uses maxAge as the line between ok and stale', () => {
