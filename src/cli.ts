@@ -10,8 +10,9 @@
  * modules of `run` (winston, undici, zod, basic-ftp); only yargs and a few
  * small modules load up front.
  */
-import { hideBin } from 'yargs/helpers';
-import { parser, type Selected } from './commandTable.js';
+// First: holds signals that arrive while the rest loads (see earlySignals.ts).
+import type { Selected } from './commandTable.js';
+import { takeEarlySignals } from './earlySignals.js';
 import { ExitCode, errorMessage, exitCodeFor, InterruptedError } from './errors.js';
 import type { Logger } from './log/logger.js';
 import { Redactor, redactingStream } from './log/redact.js';
@@ -59,15 +60,21 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const redactor = new Redactor();
   let logger: Logger | undefined;
   let closeLogger: ((l: Logger) => Promise<void>) | undefined;
+  // Listen from the first moment: a SIGTERM while modules load must still end in exit 130.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  for (const early of takeEarlySignals()) onSignal(early);
   try {
     let selected: Selected | undefined;
+    // Loaded after the signal handlers are in place (yargs alone takes ~100 ms to load).
+    const { parser } = await import('./commandTable.js');
     const args = (await parser(argv, (s) => {
       selected = s;
     }).parseAsync()) as { verbose?: number; quiet?: boolean; logFile?: string };
     if (!selected) return ExitCode.ok; // --help or --version was printed
     const chosen: Selected = selected;
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // A signal that came while starting up: nothing was done yet, so nothing is started.
+    if (stop.signal.aborted) throw stop.signal.reason;
     if (chosen.prints)
       return await chosen.run({ stdout: redactingStream(process.stdout, redactor) });
     const log = await import('./log/logger.js');
@@ -119,7 +126,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env)
 // Run when executed as the bin (not when a test imports main()).
 const invokedAs = process.argv[1] ?? '';
 if (/(?:^|[\\/])(?:cli\.(?:js|ts)|pve-ftp-backup)$/.test(invokedAs)) {
-  main(hideBin(process.argv)).then((code) => {
+  // argv after `node cli.js` (what yargs's hideBin does for a plain node bin, without loading yargs).
+  main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
     // A stray handle (socket, timer) must not keep a cron job alive; unref'd, this never delays a clean exit.
     setTimeout(() => process.exit(code), 3000).unref();
