@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
-import { nodeLayout } from '../ftp/layout.js';
+import { joinRemote, nodeLayout } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
@@ -73,6 +73,7 @@ export function ftpNodeNas(
         return rotationSummary(r).steps;
       },
       verify: (expected) => verifyFiles(fs, layout.transfer, expected),
+      readTransferText: (name) => fs.readText(joinRemote(layout.transfer, name)),
       finish: async (manifest, rotate) => {
         const r = await finishNodeRun(fs, layout.nodeDir, manifest, {
           keep: o.keep,

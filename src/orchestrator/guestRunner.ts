@@ -12,6 +12,7 @@ import type { Logger } from '../log.js';
 import { type PveBackupVolume, taskOutcome } from '../pveApi/index.js';
 import type { BackupMode, Compressor } from '../vocabulary.js';
 import { archiveNameFromLog, findNewArchive, logNameFor, volumeFileName } from './archive.js';
+import { checksumNameFor, parseChecksumFile } from './checksumFile.js';
 import type { NodeApi, NodeNas } from './nodeNas.js';
 import { type WatchTaskOptions, watchTask } from './taskWatcher.js';
 import type { GuestResult } from './types.js';
@@ -224,7 +225,13 @@ async function verifyOnNas({ ctx, result }: GuestRun, archive: PveBackupVolume):
       `NAS copy not verified: ${archiveCheck?.problem ?? 'archive missing in transfer/'}`,
     );
   }
-  result.files.push({ name, size: archive.size });
+  const checksum = await nodeChecksum(ctx, name, result);
+  result.files.push({
+    name,
+    size: archive.size,
+    ...(checksum ? { sha256: checksum.sha256 } : {}),
+  });
+  if (checksum) result.files.push(checksum.file);
   const logCheck = logName ? checks.find((c) => c.name === logName) : undefined;
   if (logName && logCheck?.ok) {
     result.files.push({
@@ -245,6 +252,37 @@ async function verifyOnNas({ ctx, result }: GuestRun, archive: PveBackupVolume):
     return false;
   }
   return true;
+}
+
+/**
+ * The sha256 the node computed (NAME.sha256 beside the archive in transfer/),
+ * recorded in the manifest so `verify --deep` can prove the NAS holds the bytes
+ * vzdump wrote. A missing or unusable file is a warning (an older hook), never
+ * a failure: the size check already passed.
+ */
+async function nodeChecksum(
+  ctx: GuestRunContext,
+  archiveName: string,
+  result: GuestResult,
+): Promise<{ sha256: string; file: { name: string; size: number } } | undefined> {
+  const checksumName = checksumNameFor(archiveName);
+  let text: string | undefined;
+  try {
+    text = await ctx.nas.readTransferText(checksumName);
+  } catch (error) {
+    result.warnings.push(`${checksumName} could not be read: ${errorMessage(error)}`);
+    return undefined;
+  }
+  if (text === undefined) {
+    result.warnings.push(`${checksumName} did not arrive (a hook older than 0.2 sends none)`);
+    return undefined;
+  }
+  const parsed = parseChecksumFile(text, archiveName);
+  if ('problem' in parsed) {
+    result.warnings.push(`${checksumName} ignored: ${parsed.problem}`);
+    return undefined;
+  }
+  return { sha256: parsed.sha256, file: { name: checksumName, size: Buffer.byteLength(text) } };
 }
 
 /** Verified and recorded: now (and only now) the node copy may go. */

@@ -25,6 +25,8 @@ export interface NodeNas {
   heal(): Promise<string[]>;
   /** Check files in transfer/ under their final names (size when given). */
   verify(expected: { name: string; size?: number }[]): Promise<VerifyResult[]>;
+  /** A small text file in transfer/ (the node's NAME.sha256); undefined when it is not there. */
+  readTransferText(name: string): Promise<string | undefined>;
   /** Write the manifest into transfer/ and rotate (when `rotate` and something was saved). */
   finish(manifest: Manifest, rotate: boolean): Promise<NodeRotationSummary>;
   close(): void;

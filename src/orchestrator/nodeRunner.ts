@@ -232,7 +232,11 @@ function buildManifest(run: NodeRun, startedAt: string, guests: GuestResult[]): 
         status: g.outcome === 'saved' ? 'saved' : 'failed',
         ...(g.error !== undefined ? { error: g.error } : {}),
         ...(g.warnings.length > 0 ? { warnings: g.warnings } : {}),
-        files: g.files.map((f) => ({ name: f.name, size: f.size ?? 0 })),
+        files: g.files.map((f) => ({
+          name: f.name,
+          size: f.size ?? 0,
+          ...(f.sha256 !== undefined ? { sha256: f.sha256 } : {}),
+        })),
         ...(g.durationMs !== undefined ? { durationMs: g.durationMs } : {}),
       })),
   };

@@ -19,6 +19,8 @@ export interface FileResult {
   name: string;
   /** Size in bytes as the PVE storage listing reports it (archive) or as found on the NAS (log). */
   size?: number;
+  /** The archive's sha256 as the node computed it (from NAME.sha256 beside it). */
+  sha256?: string;
 }
 
 export interface GuestResult {

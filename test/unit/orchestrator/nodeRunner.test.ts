@@ -92,6 +92,9 @@ function world(
       events.push('heal');
       return [];
     },
+    async readTransferText() {
+      return undefined;
+    },
     async verify(expected) {
       return expected.map((e): VerifyResult => {
         const size = transfer.get(e.name);
