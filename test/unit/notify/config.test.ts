@@ -2,7 +2,7 @@
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDurationSeconds } from '../../../src/config/duration.js';
-import { configSecrets, loadConfig } from '../../../src/config/index.js';
+import { configJsonSchema, configSecrets, loadConfig } from '../../../src/config/index.js';
 import { ConfigError } from '../../../src/errors.js';
 import { ENV, VALID, writeConfig } from '../config/helpers.js';
 
@@ -103,6 +103,28 @@ describe('config: notify, metrics, status', () => {
     const msg = await failure(`${VALID}notify:\n  webhok: { url: https://h.example/x }\n`);
     expect(msg).toContain('notify');
     expect(msg).toContain('webhook');
+  });
+});
+
+describe('JSON Schema of the new keys', () => {
+  it('lists notify targets, on: with its default, and maxAge as a string defaulting to 26h', () => {
+    const schema = JSON.parse(JSON.stringify(configJsonSchema()));
+    const notify = schema.properties.notify;
+    expect(Object.keys(notify.properties).sort()).toEqual([
+      'command',
+      'healthchecks',
+      'ntfy',
+      'webhook',
+    ]);
+    expect(notify.properties.ntfy.properties.on).toMatchObject({
+      enum: ['always', 'failure'],
+      default: 'failure',
+    });
+    expect(schema.properties.status.properties.maxAge).toMatchObject({
+      type: 'string',
+      default: '26h',
+    });
+    expect(schema.required).not.toContain('notify');
   });
 });
 
