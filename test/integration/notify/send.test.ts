@@ -259,7 +259,8 @@ describe('command', () => {
       },
       { logger, ...FAST },
     );
-    expect(Date.now() - started).toBeLessThan(3000);
+    // Far below the 2 × 10 s of the default bound, with room for a busy machine's process starts.
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(warnings).toEqual([
       'notification command failed after 2 attempts: did not finish within 0.3 s (killed)',
     ]);
