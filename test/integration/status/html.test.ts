@@ -5,7 +5,7 @@
  * scheme. Any request other than the file itself fails the test: the page
  * must work offline. Screenshots go to .tmp/status-html/.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -112,6 +112,11 @@ let pageUrl: string;
 const outside: string[] = [];
 
 beforeAll(async () => {
+  await access(CHROMIUM).catch(() => {
+    throw new Error(
+      `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`,
+    );
+  });
   await mkdir(OUT, { recursive: true });
   const file = join(OUT, 'status.html');
   await writeFile(
