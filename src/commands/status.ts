@@ -3,7 +3,7 @@
  * copy on the NAS (coverage), with a verdict per guest; exit 1 when a selected
  * guest has no fresh copy. Read-only: API GETs and FTP reads.
  */
-import { DURATION_HINT, parseDuration } from '../config/duration.js';
+import { DURATION_FORMAT, parseDurationSeconds } from '../config/duration.js';
 import { ConfigError } from '../errors.js';
 import { formatBytes, formatTable } from '../format.js';
 import type { StatusReport } from '../status/collect.js';
@@ -11,14 +11,17 @@ import type { CoverageRow } from '../status/coverage.js';
 import { loadCommandConfig } from './commandConfig.js';
 import type { Command, StatusOptions } from './types.js';
 
+/** `status.maxAge`'s default, for a Config built by hand (the loader always sets it). */
+const DEFAULT_MAX_AGE_SECONDS = 26 * 3600;
+
 /** `status` as called by cli.ts. */
 export const statusCommand: Command<StatusOptions> = async (options, ctx) => {
   const config = await loadCommandConfig(options, ctx);
-  let maxAgeSeconds = config.status.maxAgeSeconds;
+  let maxAgeSeconds = config.status?.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
   if (options.maxAge !== undefined) {
-    const parsed = parseDuration(options.maxAge);
-    if (parsed === undefined || parsed === 0) {
-      throw new ConfigError(`--max-age ${options.maxAge}: expected ${DURATION_HINT}`);
+    const parsed = parseDurationSeconds(options.maxAge);
+    if (parsed === undefined) {
+      throw new ConfigError(`--max-age ${options.maxAge}: expected ${DURATION_FORMAT}`);
     }
     maxAgeSeconds = parsed;
   }

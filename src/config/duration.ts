@@ -1,30 +1,23 @@
 /**
- * Durations as the config and the command line write them: a whole number and
- * a unit, `90s`, `45m`, `26h`, `7d`. One parser for every duration setting
- * (`status.maxAge`, `lockLease`, `--max-age`, `--timeout`).
+ * Durations in the configuration (`status.maxAge: 26h`): a whole number and
+ * one unit, or several pairs written together (`1d2h`, `90m`). Parsed to
+ * whole seconds; anything else is refused with the accepted form in the message.
  */
 
-const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
-const DURATION_RE = /^(\d{1,9})(s|m|h|d)$/;
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
+const DURATION_RE = /^(?:\d+[smhdw])+$/;
+const PART_RE = /(\d+)([smhdw])/g;
 
-/** What a duration looks like, for error messages. */
-export const DURATION_HINT = 'a duration like 90s, 45m, 26h or 7d';
+/** What the config's error message says a duration looks like. */
+export const DURATION_FORMAT = 'a duration like 26h, 90m, 1d12h (units s, m, h, d, w)';
 
-/** Seconds of a duration text, or undefined when it is not one. */
-export function parseDuration(text: string): number | undefined {
-  const m = DURATION_RE.exec(text.trim());
-  if (!m) return undefined;
-  return Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS];
-}
-
-/** `93600` → `26h` (the largest unit that divides it), for reports. */
-export function formatDurationSetting(seconds: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const) {
-    if (seconds > 0 && seconds % size === 0) return `${seconds / size}${unit}`;
+/** `26h` → 93600; `1d2h` → 93600; undefined when `text` is not a duration or is zero. */
+export function parseDurationSeconds(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!DURATION_RE.test(trimmed)) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of trimmed.matchAll(PART_RE)) {
+    total += Number(amount) * (UNIT_SECONDS[unit ?? ''] ?? 0);
   }
-  return `${seconds}s`;
+  return total > 0 && Number.isSafeInteger(total) ? total : undefined;
 }

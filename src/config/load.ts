@@ -10,7 +10,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { parseDuration } from './duration.js';
+import { parseDurationSeconds } from './duration.js';
 import { substituteEnv } from './env.js';
 import { type ConfigIssue, formatPath, fromZodIssues } from './issues.js';
 import { checkClusterUrl, checkRules } from './rules.js';
@@ -199,7 +199,10 @@ async function resolveFiles(
       compress: file.backup.compress === 0 ? '0' : file.backup.compress,
     },
     retention: { keep: file.retention.keep },
-    status: { maxAgeSeconds: parseDuration(file.status.maxAge) ?? 26 * 3600 },
+    notify: file.notify,
+    metrics: file.metrics,
+    // The schema has refused every text parseDurationSeconds does not accept.
+    status: { maxAgeSeconds: parseDurationSeconds(file.status.maxAge) ?? 0 },
   };
   return { config, problems };
 }
@@ -276,5 +279,32 @@ export function configSecrets(config: Config): string[] {
   const out = [config.ftp.password];
   for (const c of config.clusters)
     out.push(c.auth.kind === 'token' ? c.auth.secret : c.auth.password);
+  out.push(...notifySecrets(config.notify));
   return out.filter((s) => s !== '');
+}
+
+/**
+ * Notification URLs and tokens are secrets (DESIGN.md "Configuration"): a
+ * healthchecks path or an ntfy topic *is* the credential. The path is
+ * registered on its own too, so a URL rebuilt from its parts (`…/start`,
+ * another scheme or port) is hidden as well.
+ */
+function notifySecrets(n: Config['notify']): string[] {
+  const out: string[] = [];
+  if (n === undefined) return out;
+  const url = (text: string | undefined) => {
+    if (text === undefined) return;
+    out.push(text);
+    const parsed = URL.parse(text);
+    if (parsed === null) return;
+    if (parsed.pathname.length > 1) out.push(parsed.pathname.replace(/\/+$/, ''));
+    if (parsed.search.length > 1) out.push(parsed.search.slice(1));
+    if (parsed.password !== '') out.push(parsed.password);
+  };
+  url(n.healthchecks);
+  url(n.ntfy?.url);
+  url(n.webhook?.url);
+  if (n.ntfy?.token !== undefined) out.push(n.ntfy.token);
+  if (n.webhook?.bearer !== undefined) out.push(n.webhook.bearer);
+  return out;
 }

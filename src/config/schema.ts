@@ -15,7 +15,7 @@ import {
   VMID_MAX,
   VMID_MIN,
 } from '../vocabulary.js';
-import { DURATION_HINT, parseDuration } from './duration.js';
+import { DURATION_FORMAT, parseDurationSeconds } from './duration.js';
 
 /** A whole number in a range, with one message naming both bounds. */
 function intIn(min: number, max: number) {
@@ -134,10 +134,53 @@ const backup = z.strictObject({
     .describe('Hook phase that uploads the archive.'),
 });
 
-/** `90s`, `45m`, `26h`, `7d` (see duration.ts), not zero. */
+/** Notification URLs may be http:// (a self-hosted service on the LAN) or https://. */
+const notifyUrl = secretString.refine(
+  (s) => {
+    try {
+      const u = new URL(s);
+      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+    } catch {
+      return false;
+    }
+  },
+  { error: 'expected an http:// or https:// URL' },
+);
+/** When a notification goes out: after every run, or only when the exit code is not 0. */
+const notifyOn = z
+  .enum(['always', 'failure'])
+  .default('failure')
+  .describe('always, or failure (exit code not 0).');
+
+const notify = z
+  .strictObject({
+    healthchecks: notifyUrl
+      .optional()
+      .describe('Ping URL: /start at the start, then the URL (exit 0) or /<exit code> at the end.'),
+    ntfy: z
+      .strictObject({ url: notifyUrl, token: secretString.optional(), on: notifyOn })
+      .optional()
+      .describe('ntfy topic URL: title, priority and tags by outcome.'),
+    webhook: z
+      .strictObject({ url: notifyUrl, bearer: secretString.optional(), on: notifyOn })
+      .optional()
+      .describe('POST of the JSON run report.'),
+    command: z
+      .strictObject({
+        run: z
+          .array(noControl('argument'))
+          .min(1, { error: 'must name the program to run' })
+          .describe('argv: program and arguments (no shell).'),
+        on: notifyOn,
+      })
+      .optional()
+      .describe('A program given the JSON run report on stdin.'),
+  })
+  .describe('Every key optional; a notification never changes the exit code.');
+
 const duration = z
-  .string()
-  .refine((t) => (parseDuration(t) ?? 0) > 0, { error: `expected ${DURATION_HINT}` });
+  .string({ error: `expected ${DURATION_FORMAT}` })
+  .refine((s) => parseDurationSeconds(s) !== undefined, { error: `expected ${DURATION_FORMAT}` });
 
 /** The configuration file. */
 export const configFile = z.strictObject({
@@ -145,11 +188,17 @@ export const configFile = z.strictObject({
   ftp,
   backup,
   retention: z.strictObject({ keep: intIn(1, 1000).default(10) }).default({ keep: 10 }),
+  notify: notify.default({}),
+  metrics: z
+    .strictObject({
+      textfile: filePath
+        .optional()
+        .describe('node_exporter textfile collector file, written atomically after every run.'),
+    })
+    .default({}),
   status: z
     .strictObject({
-      maxAge: duration
-        .default('26h')
-        .describe('A guest whose newest saved copy is older is "stale" in `status`.'),
+      maxAge: duration.default('26h').describe('A newest copy older than this is stale.'),
     })
     .default({ maxAge: '26h' }),
 });

@@ -57,11 +57,28 @@ export interface BackupConfig {
   uploadAt: UploadPhase;
 }
 
+/** `always`: after every run; `failure`: only when the exit code is not 0. */
+export type NotifyWhen = 'always' | 'failure';
+
+/** Where the end of a run is announced (every URL and token is a secret). */
+export interface NotifyConfig {
+  /** healthchecks.io-style ping URL (its path is the check's secret). */
+  healthchecks?: string;
+  ntfy?: { url: string; token?: string; on: NotifyWhen };
+  webhook?: { url: string; bearer?: string; on: NotifyWhen };
+  command?: { run: string[]; on: NotifyWhen };
+}
+
 export interface Config {
   clusters: ClusterConfig[];
   ftp: FtpConfig;
   backup: BackupConfig;
   retention: { keep: number };
-  /** `status.maxAge` in seconds. */
-  status: { maxAgeSeconds: number };
+  // The three below are always set by loadConfig; optional so a Config built by
+  // hand (tests, the demo) need not spell them out.
+  notify?: NotifyConfig;
+  /** `textfile`: the node_exporter textfile collector file to write after every run. */
+  metrics?: { textfile?: string };
+  /** `maxAgeSeconds`: a guest whose newest copy is older is stale (`status.maxAge`). */
+  status?: { maxAgeSeconds: number };
 }
