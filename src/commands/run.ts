@@ -3,9 +3,11 @@
  * real run; the report goes to stdout as JSON with --json, a summary table to
  * stderr always. Returns the exit code of DESIGN.md.
  */
+import { ExitCode, exitCodeFor } from '../errors.js';
 import { progress } from '../log/logger.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
 import type { RunBackupOptions } from '../orchestrator/runBackup.js';
+import { afterRun, announceStart } from './afterRun.js';
 import { loadCommandConfig } from './commandConfig.js';
 import { formatDryRun } from './dryRunText.js';
 import type { Command, CommandContext, RunOptions } from './types.js';
@@ -48,21 +50,39 @@ export async function executeRun(
     ctx.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatDryRun(report));
     return { exitCode: report.exitCode };
   }
+  await announceStart(config, ctx.logger);
   const { runBackup } = await import('../orchestrator/runBackup.js');
-  const report = await runBackup({
+  let report: RunReport;
+  try {
+    report = await runBackup({
+      config,
+      nodes: options.node,
+      vmids: options.vmid,
+      ...(options.guests ? { guests: options.guests } : {}),
+      rotate: !options.noRotate,
+      breakLock: options.breakLock,
+      logger: ctx.logger,
+      signal: ctx.signal,
+      forceSignal: ctx.forceSignal,
+      onProgress: (node, line) => progress(ctx.logger, node, line),
+      onSecret,
+      ...(tuning ? { tuning } : {}),
+    });
+  } catch (error) {
+    // Failed before there was a report (e.g. a setting the cluster's version cannot do):
+    // monitoring still hears of it, then the error takes its usual way to the exit code.
+    const exitCode = exitCodeFor(error, ctx.signal.aborted) ?? ExitCode.partialFailure;
+    await afterRun({ config, exitCode, logger: ctx.logger, hurried: ctx.forceSignal.aborted });
+    throw error;
+  }
+  const warnings = await afterRun({
     config,
-    nodes: options.node,
-    vmids: options.vmid,
-    ...(options.guests ? { guests: options.guests } : {}),
-    rotate: !options.noRotate,
-    breakLock: options.breakLock,
+    report,
+    exitCode: report.exitCode,
     logger: ctx.logger,
-    signal: ctx.signal,
-    forceSignal: ctx.forceSignal,
-    onProgress: (node, line) => progress(ctx.logger, node, line),
-    onSecret,
-    ...(tuning ? { tuning } : {}),
+    hurried: ctx.forceSignal.aborted,
   });
+  if (warnings.length > 0) report.warnings = warnings;
   ctx.stderr.write(formatReportText(report));
   if (options.json) ctx.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   return { exitCode: report.exitCode, report };

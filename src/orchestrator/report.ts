@@ -33,6 +33,8 @@ export interface RunReport {
   /** Clusters that could not be reached or authenticated. */
   clusterFailures: ClusterFailure[];
   nodes: NodeResult[];
+  /** Problems after the run that do not change the exit code (metrics, notifications). */
+  warnings?: string[];
 }
 
 export interface ReportInput {
@@ -147,5 +149,6 @@ export function formatReportText(report: RunReport): string {
     for (const g of n.guests)
       for (const w of g.warnings) out.push(`${n.node}/${g.vmid}: warning: ${w}`);
   }
+  for (const w of report.warnings ?? []) out.push(`warning: ${w}`);
   return `${out.join('\n')}\n`;
 }
