@@ -160,6 +160,7 @@ class Client implements PveClient {
       lockwait: params.lockwait,
     };
     let answer: string;
+    const postedAt = Date.now();
     try {
       // Re-sent only when the request provably never left (connection refused / connect timeout).
       ({ data: answer } = await this.core.call('POST', path, VzdumpAnswer, {
@@ -176,7 +177,8 @@ class Client implements PveClient {
             principal: this.core.auth.principal,
             policy: this.policy,
             logger: this.logger,
-            activeVzdumps: (s) => this.activeTasks(node, { vmid: params.vmid, type: 'vzdump' }, s),
+            vzdumpTasks: (s) => this.vzdumpTasks(node, params.vmid, s),
+            postedAt,
           },
           node,
           params.vmid,
@@ -268,6 +270,40 @@ class Client implements PveClient {
         id: t.id,
         ...(t.status ? { status: t.status } : {}),
         ...(t.user ? { user: t.user } : {}),
+      }));
+  }
+
+  /**
+   * The node's vzdump tasks that may be a vmid's, running and finished, for
+   * the lost-answer search. From PVE 6 one call (`source=all`, PM >= 5.3-9).
+   * Before, the node list is the index of finished tasks (no `source`, no
+   * `typefilter`; `vmid` would miss the empty ids of vzdump before 5.3-8) and
+   * running ones are in /cluster/tasks.
+   */
+  private async vzdumpTasks(node: string, vmid: number, signal?: AbortSignal) {
+    const major = this.#major ?? (await this.version(signal)).major;
+    const path = apiPath('nodes', node, 'tasks');
+    const rows =
+      major >= 6
+        ? (
+            await this.core.call('GET', path, Tasks, {
+              signal,
+              query: { source: 'all', typefilter: 'vzdump', vmid },
+            })
+          ).data
+        : [
+            ...(await this.core.call('GET', '/cluster/tasks', Tasks, { signal })).data,
+            ...(await this.core.call('GET', path, Tasks, { signal })).data,
+          ];
+    const seen = new Set<string>();
+    return rows
+      .filter((t) => parseUpid(t.upid)?.node === node && t.type === 'vzdump')
+      .filter((t) => t.id === String(vmid) || t.id === '')
+      .filter((t) => !seen.has(t.upid) && seen.add(t.upid))
+      .map((t) => ({
+        upid: t.upid,
+        id: t.id,
+        finished: t.status !== undefined && t.status !== 'RUNNING',
       }));
   }
 
