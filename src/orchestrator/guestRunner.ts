@@ -49,8 +49,8 @@ export interface GuestRunContext {
 /** A per-guest failure: the phase that hit it says why, runGuest turns it into the result. */
 class GuestFailure extends Error {}
 
-/** The running state of one guest's backup, shared by its phases. */
-interface GuestRun {
+/** The running state of one guest's backup, shared by its phases (and by leftovers.ts). */
+export interface GuestRun {
   job: GuestJob;
   ctx: GuestRunContext;
   log: Logger;
@@ -247,8 +247,8 @@ async function verifyOnNas({ ctx, result }: GuestRun, archive: PveBackupVolume):
   return true;
 }
 
-/** Verified and recorded: now (and only now) the node copy may go. */
-async function deleteNodeCopy(
+/** Verified and recorded: now (and only now) the node copy may go. Also used for earlier runs' leftovers. */
+export async function deleteNodeCopy(
   { job, ctx, log, result }: GuestRun,
   archive: PveBackupVolume,
 ): Promise<void> {
