@@ -24,6 +24,8 @@ export interface WorldOptions {
   auth: 'token' | 'ticket';
   backupDurationMs?: SimOptions['backupDurationMs'];
   faults?: SimOptions['faults'];
+  /** Answers no real PVE gives (tests of hostile input). */
+  hostile?: SimOptions['hostile'];
   /** Refuse FTP writes past this many bytes (a full NAS). */
   ftpQuotaBytes?: number;
   /** Uploads the embedded FTP server refuses with 550 (tests: fail one guest's upload). */
@@ -98,6 +100,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       authFailureDelayMs: 50,
       ...(o.backupDurationMs !== undefined ? { backupDurationMs: o.backupDurationMs } : {}),
       ...(o.faults ? { faults: o.faults } : {}),
+      ...(o.hostile ? { hostile: o.hostile } : {}),
     });
     const configPath = join(tmp, 'pve-ftp-backup.yaml');
     const base = {

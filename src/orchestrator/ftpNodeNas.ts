@@ -6,8 +6,15 @@
  */
 import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
-import { joinRemote, nodeLayout } from '../ftp/layout.js';
+import { joinRemote, nodeLayout, TRANSFER_NAME } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
+import {
+  MANIFEST_NAME,
+  type ManifestGuest,
+  parseManifest,
+  serializeManifest,
+} from '../ftp/manifest.js';
+import type { RemoteFs } from '../ftp/remoteFs.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
 import { verifyFiles } from '../ftp/verify.js';
@@ -82,7 +89,57 @@ export function ftpNodeNas(
         });
         return rotationSummary(r);
       },
+      findCopy: async (name, size) => {
+        for (const dir of await copyDirs(fs, layout.nodeDir)) {
+          const found = await fs.size(
+            joinRemote(joinRemote(layout.nodeDir, dir), name, 'archive name'),
+          );
+          if (found === size) return dir;
+        }
+        return undefined;
+      },
+      recordInGeneration: (generation, guest) =>
+        addToManifest(fs, joinRemote(layout.nodeDir, generation, 'generation'), guest),
       close: () => fs.close(),
     };
   };
+}
+
+/** A tier directory a rotation creates: daily.N, weekly.N, monthly.N. */
+const TIER_DIR = /^(daily|weekly|monthly)\.(0|[1-9]\d{0,5})$/;
+const TIER_ORDER = ['daily', 'weekly', 'monthly'];
+
+/** transfer/, then the generation directories newest first (daily before weekly before monthly). */
+async function copyDirs(fs: Pick<RemoteFs, 'list'>, nodeDir: string): Promise<string[]> {
+  const entries = (await fs.list(nodeDir)) ?? [];
+  const key = (name: string) => {
+    const m = TIER_DIR.exec(name);
+    return m ? TIER_ORDER.indexOf(m[1] ?? '') * 1e7 + Number(m[2]) : -1;
+  };
+  const gens = entries
+    .filter((e) => e.type === 'dir' && TIER_DIR.test(e.name))
+    .map((e) => e.name)
+    .sort((a, b) => key(a) - key(b));
+  const hasTransfer = entries.some((e) => e.type === 'dir' && e.name === TRANSFER_NAME);
+  return hasTransfer ? [TRANSFER_NAME, ...gens] : gens;
+}
+
+/** Add a guest to a generation's manifest; already listed as saved with that file: nothing to do. */
+async function addToManifest(
+  fs: Pick<RemoteFs, 'readText' | 'writeText'>,
+  generationDir: string,
+  guest: ManifestGuest,
+): Promise<void> {
+  const path = joinRemote(generationDir, MANIFEST_NAME);
+  const text = await fs.readText(path);
+  if (text === undefined) throw new Error(`${path} is missing`);
+  const manifest = parseManifest(text);
+  const names = new Set(guest.files.map((f) => f.name));
+  const listed = manifest.guests.some(
+    (g) => g.status === 'saved' && g.files.some((f) => names.has(f.name)),
+  );
+  if (listed) return;
+  manifest.guests.push(guest);
+  // writeText writes aside and renames over: a reader never sees half a manifest.
+  await fs.writeText(path, serializeManifest(manifest));
 }

@@ -50,8 +50,8 @@ export interface GuestRunContext {
 /** A per-guest failure: the phase that hit it says why, runGuest turns it into the result. */
 class GuestFailure extends Error {}
 
-/** The running state of one guest's backup, shared by its phases. */
-interface GuestRun {
+/** The running state of one guest's backup, shared by its phases (and by leftovers.ts). */
+export interface GuestRun {
   job: GuestJob;
   ctx: GuestRunContext;
   log: Logger;
@@ -285,8 +285,8 @@ async function nodeChecksum(
   return { sha256: parsed.sha256, file: { name: checksumName, size: Buffer.byteLength(text) } };
 }
 
-/** Verified and recorded: now (and only now) the node copy may go. */
-async function deleteNodeCopy(
+/** Verified and recorded: now (and only now) the node copy may go. Also used for earlier runs' leftovers. */
+export async function deleteNodeCopy(
   { job, ctx, log, result }: GuestRun,
   archive: PveBackupVolume,
 ): Promise<void> {

@@ -18,7 +18,8 @@ import {
   type PveGuest,
   PveTlsError,
 } from '../pveApi/index.js';
-import type { ClusterInventory } from './plan.js';
+import { escapeForLog, hasControlChars, isNodeName, isVmid, showValue } from '../pveApi/names.js';
+import type { ClusterInventory, SkippedGuest } from './plan.js';
 import type { ClusterFailure } from './types.js';
 
 export interface InventoryResult {
@@ -113,8 +114,8 @@ async function readCluster(
   nodeProblems: Map<string, string>,
 ): Promise<ClusterInventory> {
   const version = await client.version(o.signal);
-  const listed = await client.nodes(o.signal);
   const wanted = cluster.nodes;
+  const listed = acceptableNodes(await client.nodes(o.signal), cluster.name, o, nodeProblems);
   const nodes = wanted
     ? wanted.map(
         (name) => listed.find((n) => n.node === name) ?? { node: name, status: 'unknown' as const },
@@ -128,14 +129,20 @@ async function readCluster(
     nodes: [],
   };
   for (const n of [...nodes].sort((a, b) => a.node.localeCompare(b.node))) {
-    if (n.status !== 'online') {
+    if (n.status !== 'online' || !isNodeName(n.node)) {
       inventory.nodes.push({ node: n.node, online: false, guests: [] });
       continue;
     }
     try {
-      const guests: PveGuest[] = [];
-      for (const kind of kinds) guests.push(...(await client.listGuests(n.node, kind, o.signal)));
-      inventory.nodes.push({ node: n.node, online: true, guests });
+      const rows: PveGuest[] = [];
+      for (const kind of kinds) rows.push(...(await client.listGuests(n.node, kind, o.signal)));
+      const { guests, rejected } = acceptableGuests(rows, cluster.name, n.node, o);
+      inventory.nodes.push({
+        node: n.node,
+        online: true,
+        guests,
+        ...(rejected.length > 0 ? { rejected } : {}),
+      });
     } catch (error) {
       // Auth and TLS problems concern the whole cluster; anything else only this node.
       if (error instanceof PveAuthError || error instanceof PveTlsError) throw error;
@@ -149,4 +156,69 @@ async function readCluster(
     }
   }
   return inventory;
+}
+
+/**
+ * The node rows PVE could have sent. A node whose name PVE itself would refuse
+ * (`../evil`, a name with `/` or control characters) is hostile or corrupt:
+ * it never reaches a URL or an NAS path. It stays in the inventory under its
+ * escaped name, offline, so the report names it and counts it like a node
+ * that could not be done; the other nodes go on.
+ */
+function acceptableNodes<T extends { node: string; status: string }>(
+  rows: readonly T[],
+  cluster: string,
+  o: InventoryOptions,
+  nodeProblems: Map<string, string>,
+): { node: string; status: T['status'] | 'unknown' }[] {
+  return rows.map((row) => {
+    if (isNodeName(row.node)) return row;
+    const shown = escapeForLog(row.node);
+    const reason = `PVE listed a node named ${showValue(row.node)}, which is not a valid PVE node name; skipped, nothing done for it`;
+    o.logger.warn(`cluster ${cluster}: ${reason}`, { cluster });
+    nodeProblems.set(`${cluster}/${shown}`, reason);
+    return { node: shown, status: 'unknown' as const };
+  });
+}
+
+/**
+ * The guest rows PVE could have sent: a vmid outside PVE's range is reported as
+ * skipped on its node (the others go on); a name with control characters is
+ * kept escaped, so log lines and the report stay one line per record — the
+ * guest is still backed up (vzdump needs only the vmid).
+ */
+function acceptableGuests(
+  rows: readonly PveGuest[],
+  cluster: string,
+  node: string,
+  o: InventoryOptions,
+): { guests: PveGuest[]; rejected: SkippedGuest[] } {
+  const guests: PveGuest[] = [];
+  const rejected: SkippedGuest[] = [];
+  for (const g of rows) {
+    const name = g.name !== undefined && hasControlChars(g.name) ? escapeForLog(g.name) : g.name;
+    if (name !== g.name) {
+      o.logger.warn(
+        `node ${node}: guest ${g.vmid} has control characters in its name; shown escaped`,
+        {
+          cluster,
+          node,
+        },
+      );
+    }
+    const guest: PveGuest = { ...g, ...(name !== undefined ? { name } : {}) };
+    if (!isVmid(g.vmid)) {
+      const reason = `vmid ${showValue(g.vmid)} is not a valid PVE vmid (100 to 999999999); not backed up`;
+      o.logger.warn(`node ${node}: ${reason}`, { cluster, node });
+      rejected.push({
+        vmid: g.vmid,
+        type: g.type,
+        ...(name !== undefined ? { name } : {}),
+        reason,
+      });
+      continue;
+    }
+    guests.push(guest);
+  }
+  return { guests, rejected };
 }

@@ -6,7 +6,7 @@
  * those modules' own (lock result, verify result, manifest).
  */
 import type { LockResult } from '../ftp/lock.js';
-import type { Manifest } from '../ftp/manifest.js';
+import type { Manifest, ManifestGuest } from '../ftp/manifest.js';
 import type { VerifyResult } from '../ftp/verify.js';
 import type { PveClient } from '../pveApi/index.js';
 import type { NodeRotationSummary } from './types.js';
@@ -29,6 +29,19 @@ export interface NodeNas {
   readTransferText(name: string): Promise<string | undefined>;
   /** Write the manifest into transfer/ and rotate (when `rotate` and something was saved). */
   finish(manifest: Manifest, rotate: boolean): Promise<NodeRotationSummary>;
+  /**
+   * Where the NAS holds a file of this name and exactly this size: `transfer`,
+   * a generation directory (`daily.0`, `weekly.1`…), or undefined. Looks in
+   * transfer/ first, then the generations newest first. Optional so that
+   * test doubles without it simply find no copy (the node copy is kept).
+   */
+  findCopy?(name: string, size: number): Promise<string | undefined>;
+  /**
+   * Add a saved guest to a generation's manifest (read, add, written aside and
+   * renamed over): for an earlier run's archive found there. A generation
+   * without a readable manifest throws, and the caller keeps the node copy.
+   */
+  recordInGeneration?(generation: string, guest: ManifestGuest): Promise<void>;
   close(): void;
 }
 

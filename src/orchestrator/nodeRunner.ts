@@ -9,6 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { Manifest } from '../ftp/manifest.js';
 import type { Logger } from '../log.js';
 import { type GuestJob, type GuestRunContext, runGuest } from './guestRunner.js';
+import { settleLeftovers } from './leftovers.js';
 import type { NodeApi, NodeNas, OpenNodeNas } from './nodeNas.js';
 import type { NodePlan } from './plan.js';
 import type { GuestResult, NodeResult } from './types.js';
@@ -159,10 +160,9 @@ async function backUpGuests(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
     return end(run, 'error', `could not repair the NAS tree: ${errorMessage(error)}`);
   }
 
-  await reportStrays(plan.node, settings.storage, ctx, result, log);
-
   const runStarted = new Date(now()).toISOString();
   const manifestOf = (guests: GuestResult[]) => buildManifest(run, runStarted, guests);
+  await takeCareOfLeftovers(run, nas, manifestOf);
   for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
     ctx.onProgress?.(
@@ -243,30 +243,30 @@ function buildManifest(run: NodeRun, startedAt: string, guests: GuestResult[]): 
 }
 
 /**
- * Archives already on the staging storage were left by earlier runs (a failed
- * upload keeps its node copy; a killed run may leave one): they are never
- * deleted unverified, but the node disk was meant to hold one archive at a
- * time, so the admin hears about them on every run until they are dealt with.
+ * Archives earlier runs left on the staging storage: recorded and deleted when
+ * the NAS holds the same name and size, else kept and reported (leftovers.ts).
  */
-async function reportStrays(
-  node: string,
-  storage: string,
-  ctx: NodeRunContext,
-  result: NodeResult,
-  log: Logger,
+async function takeCareOfLeftovers(
+  run: NodeRun,
+  nas: NodeNas,
+  manifestOf: (guests: GuestResult[]) => Manifest,
 ): Promise<void> {
-  let volumes: Awaited<ReturnType<NodeRunContext['api']['backupContent']>>;
-  try {
-    volumes = await ctx.api.backupContent(node, storage);
-  } catch (error) {
-    // The guest runner lists the storage again and reports what matters there.
-    log.debug('could not list the staging storage at node start', { error: errorMessage(error) });
-    return;
-  }
-  if (volumes.length === 0) return;
-  const bytes = volumes.reduce((sum, v) => sum + v.size, 0);
-  const names = volumes.map((v) => v.volid.replace(/^[^:]*:(backup\/)?/, '')).join(', ');
-  const warning = `${volumes.length} archive(s) (${bytes} bytes) from earlier runs are still on staging storage ${storage}, kept because their NAS copy was never verified: ${names}`;
-  result.warnings.push(warning);
-  log.warn(warning);
+  const { plan, settings, ctx, log, result } = run;
+  const names = new Map<number, string>();
+  for (const g of plan.guests) if (g.name !== undefined) names.set(g.vmid, g.name);
+  const leftovers = await settleLeftovers({
+    node: plan.node,
+    storage: settings.storage,
+    api: ctx.api,
+    nas,
+    logger: log,
+    names,
+    recordInThisRun: async (saved) => {
+      await nas.finish(manifestOf([...result.guests, ...saved]), false);
+    },
+    ...(ctx.watch ? { watch: ctx.watch } : {}),
+    now: run.now,
+  });
+  result.guests.push(...leftovers.saved);
+  result.warnings.push(...leftovers.warnings);
 }

@@ -27,7 +27,13 @@ export interface ClusterInventory {
   cluster: string;
   pveVersion: string;
   pveMajor: number;
-  nodes: { node: string; online: boolean; guests: PveGuest[] }[];
+  nodes: {
+    node: string;
+    online: boolean;
+    guests: PveGuest[];
+    /** Rows PVE could not have sent (vmid out of range): reported as skipped, never backed up. */
+    rejected?: SkippedGuest[];
+  }[];
 }
 
 export interface PlannedGuest {
@@ -261,5 +267,6 @@ function selectGuests(
     if (reason !== undefined) skipped.push({ ...base, reason });
     else guests.push(planned(false));
   }
+  if (explicit.size === 0) skipped.push(...(n.rejected ?? []));
   return { guests, skipped };
 }

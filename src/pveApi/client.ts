@@ -10,6 +10,7 @@ import { ApiCaller } from './apiCall.js';
 import { createAuth } from './auth.js';
 import { PveApiError } from './errors.js';
 import { apiPath, type Params } from './http.js';
+import { escapeForLog, isNodeName, isStorageId, parseBackupVolid, showValue } from './names.js';
 import { defaultRetryPolicy, isNotSentError, isRetryable, type RetryPolicy } from './retry.js';
 import {
   BackupVolumes,
@@ -134,6 +135,7 @@ class Client implements PveClient {
   }
 
   async listGuests(node: string, type: GuestType, signal?: AbortSignal) {
+    checkNode(node);
     const { data } = await this.core.call('GET', apiPath('nodes', node, type), Guests, { signal });
     return data.map((g) => ({
       vmid: g.vmid,
@@ -146,6 +148,8 @@ class Client implements PveClient {
   }
 
   async startVzdump(node: string, params: VzdumpParams, signal?: AbortSignal) {
+    checkNode(node);
+    checkStorage(params.storage);
     const path = apiPath('nodes', node, 'vzdump');
     // Only parameters any user may pass: `storage` always (PVE >= 7.3 checks /storage/local
     // without it), never script/dumpdir/tmpdir (root@pam only, refused to every token).
@@ -158,6 +162,7 @@ class Client implements PveClient {
       lockwait: params.lockwait,
     };
     let answer: string;
+    const postedAt = Date.now();
     try {
       // Re-sent only when the request provably never left (connection refused / connect timeout).
       ({ data: answer } = await this.core.call('POST', path, VzdumpAnswer, {
@@ -174,7 +179,8 @@ class Client implements PveClient {
             principal: this.core.auth.principal,
             policy: this.policy,
             logger: this.logger,
-            activeVzdumps: (s) => this.activeTasks(node, { vmid: params.vmid, type: 'vzdump' }, s),
+            vzdumpTasks: (s) => this.vzdumpTasks(node, params.vmid, s),
+            postedAt,
           },
           node,
           params.vmid,
@@ -185,16 +191,19 @@ class Client implements PveClient {
     }
     const text = answer.trim();
     if (isUpid(text)) return { upid: text };
+    // Not a UPID: `OK` (nothing to do) or a hostile/garbled answer, shown escaped and bounded.
+    const shown = escapeForLog(text);
     this.logger.warn('vzdump started nothing', {
       cluster: this.cluster,
       node,
       vmid: params.vmid,
-      answer: text,
+      answer: shown,
     });
-    return { upid: undefined, answer: text };
+    return { upid: undefined, answer: shown };
   }
 
   async taskStatus(node: string, upid: string, signal?: AbortSignal) {
+    checkNode(node);
     checkUpid(upid);
     const { data } = await this.core.call(
       'GET',
@@ -212,6 +221,7 @@ class Client implements PveClient {
   }
 
   async taskLog(node: string, upid: string, start: number, limit: number, signal?: AbortSignal) {
+    checkNode(node);
     checkUpid(upid);
     // limit=0 meant "50" before pve-common 7.3-1 and "all" after: never send it.
     if (!Number.isInteger(limit) || limit < 1)
@@ -233,6 +243,7 @@ class Client implements PveClient {
   }
 
   async activeTasks(node: string, filter: { vmid?: number; type?: string }, signal?: AbortSignal) {
+    checkNode(node);
     const major = this.#major ?? (await this.version(signal)).major;
     // The node's task list shows running tasks only with `source=active` (PM 5.3-9, 32388c41,
     // with `typefilter`); before, it is the index of finished tasks, and every method refuses
@@ -264,7 +275,42 @@ class Client implements PveClient {
       }));
   }
 
+  /**
+   * The node's vzdump tasks that may be a vmid's, running and finished, for
+   * the lost-answer search. From PVE 6 one call (`source=all`, PM >= 5.3-9).
+   * Before, the node list is the index of finished tasks (no `source`, no
+   * `typefilter`; `vmid` would miss the empty ids of vzdump before 5.3-8) and
+   * running ones are in /cluster/tasks.
+   */
+  private async vzdumpTasks(node: string, vmid: number, signal?: AbortSignal) {
+    const major = this.#major ?? (await this.version(signal)).major;
+    const path = apiPath('nodes', node, 'tasks');
+    const rows =
+      major >= 6
+        ? (
+            await this.core.call('GET', path, Tasks, {
+              signal,
+              query: { source: 'all', typefilter: 'vzdump', vmid },
+            })
+          ).data
+        : [
+            ...(await this.core.call('GET', '/cluster/tasks', Tasks, { signal })).data,
+            ...(await this.core.call('GET', path, Tasks, { signal })).data,
+          ];
+    const seen = new Set<string>();
+    return rows
+      .filter((t) => parseUpid(t.upid)?.node === node && t.type === 'vzdump')
+      .filter((t) => t.id === String(vmid) || t.id === '')
+      .filter((t) => !seen.has(t.upid) && seen.add(t.upid))
+      .map((t) => ({
+        upid: t.upid,
+        id: t.id,
+        finished: t.status !== undefined && t.status !== 'RUNNING',
+      }));
+  }
+
   async stopTask(node: string, upid: string, signal?: AbortSignal) {
+    checkNode(node);
     checkUpid(upid);
     // Stopping twice is harmless, so transient failures are retried like a GET.
     await this.core.call('DELETE', apiPath('nodes', node, 'tasks', upid), z.unknown(), {
@@ -274,6 +320,8 @@ class Client implements PveClient {
   }
 
   async backupContent(node: string, storage: string, signal?: AbortSignal) {
+    checkNode(node);
+    checkStorage(storage);
     const { data } = await this.core.call(
       'GET',
       apiPath('nodes', node, 'storage', storage, 'content'),
@@ -285,6 +333,20 @@ class Client implements PveClient {
     );
     return data
       .filter((v) => v.content === undefined || v.content === 'backup')
+      .filter((v) => {
+        // A volume id PVE could not have listed (`../`, another storage, control characters)
+        // is never put into a DELETE path or an NAS file name.
+        const parsed = parseBackupVolid(v.volid);
+        if (parsed?.storage === storage) return true;
+        this.logger.warn(
+          `storage ${storage} on node ${node} listed an invalid volume id; ignored`,
+          {
+            cluster: this.cluster,
+            volid: showValue(v.volid),
+          },
+        );
+        return false;
+      })
       .map((v) => ({
         volid: v.volid,
         size: v.size,
@@ -295,6 +357,11 @@ class Client implements PveClient {
   }
 
   async deleteVolume(node: string, storage: string, volid: string, signal?: AbortSignal) {
+    checkNode(node);
+    checkStorage(storage);
+    if (parseBackupVolid(volid)?.storage !== storage) {
+      throw new TypeError(`not a backup volume of storage ${storage}: ${showValue(volid)}`);
+    }
     const { data } = await this.core.call(
       'DELETE',
       apiPath('nodes', node, 'storage', storage, 'content', volid),
@@ -323,5 +390,16 @@ function isGuestType(t: string): t is GuestType {
 }
 
 function checkUpid(upid: string): void {
-  if (!isUpid(upid)) throw new TypeError('not a valid UPID');
+  if (!isUpid(upid)) throw new TypeError(`not a valid UPID: ${showValue(upid)}`);
+}
+
+/** Names from an answer (or the config) go into a path only when PVE itself allows them. */
+function checkNode(node: string): void {
+  if (!isNodeName(node)) throw new TypeError(`not a valid PVE node name: ${showValue(node)}`);
+}
+
+function checkStorage(storage: string): void {
+  if (!isStorageId(storage)) {
+    throw new TypeError(`not a valid PVE storage id: ${showValue(storage)}`);
+  }
 }

@@ -3,8 +3,11 @@
  * timeout, 596 from the pveproxy → pvedaemon hop). The POST may or may not
  * have started a task; sending it again could back the guest up twice, or
  * queue a second job behind the node lock. So instead: look for the vzdump
- * task of that vmid among the node's active tasks (a few times — the server
- * may still be forking the worker) and return its UPID, or fail clearly.
+ * task of that vmid among the node's tasks (a few times — the server may still
+ * be forking the worker) and return its UPID, or fail clearly. A task that
+ * started and already ended inside pveproxy's timeout is ours too: finished
+ * tasks count when they started after our POST (minus a clock slack), so the
+ * guest runner follows, verifies and saves it like any other.
  */
 import type { Logger } from '../log.js';
 import { isLoginFailure } from './apiCall.js';
@@ -13,11 +16,21 @@ import { apiPath } from './http.js';
 import { backoffDelay, isNotSentError, type RetryPolicy, sleep } from './retry.js';
 import { parseUpid } from './upid.js';
 
-/** A row of the node's active task list. */
-export interface ActiveTask {
+/** A vzdump task of the node, running or finished. */
+export interface FoundTask {
   upid: string;
   id: string;
+  /** True when the task list says it has ended (a status other than RUNNING). */
+  finished?: boolean;
 }
+
+/**
+ * How much earlier than our POST (by our clock) a finished task may have
+ * started (by the node's clock) and still be ours: clock skew between this
+ * host and the node. Our other runs never back this node up at the same time
+ * (the NAS lock), so a wide slack cannot pick up a task of ours from another run.
+ */
+export const FINISHED_TASK_SLACK_SEC = 300;
 
 /** What the search needs from the client. */
 export interface RecoveryDeps {
@@ -26,8 +39,10 @@ export interface RecoveryDeps {
   principal: string;
   policy: RetryPolicy;
   logger: Logger;
-  /** The node's active vzdump tasks for the vmid (ids equal to the vmid, or empty). */
-  activeVzdumps: (signal?: AbortSignal) => Promise<ActiveTask[]>;
+  /** The node's vzdump tasks for the vmid (ids equal to the vmid, or empty), running and recently finished. */
+  vzdumpTasks: (signal?: AbortSignal) => Promise<FoundTask[]>;
+  /** When the POST was sent (ms since the epoch, our clock). */
+  postedAt: number;
 }
 
 /**
@@ -77,26 +92,34 @@ export async function findLostVzdump(
       },
       `cluster "${cluster}": answer to POST ${path} (vmid ${vmid}) was lost and ${why}`,
     );
+  const since = Math.floor(deps.postedAt / 1000) - FINISHED_TASK_SLACK_SEC;
   const rounds = Math.max(1, deps.policy.attempts);
   for (let round = 1; round <= rounds; round++) {
-    // Only tasks of our own user: a scheduled job of the same guest is not ours.
-    const ours = (await deps.activeVzdumps(signal)).filter(
-      (t) => parseUpid(t.upid)?.user === deps.principal,
-    );
+    // Only tasks of our own user (a scheduled job of the same guest is not ours), and a
+    // finished one only when it started after our POST: an older one is another run's.
+    const ours = (await deps.vzdumpTasks(signal)).filter((t) => {
+      const upid = parseUpid(t.upid);
+      return upid?.user === deps.principal && (!t.finished || upid.starttime >= since);
+    });
     const exact = ours.filter((t) => t.id === String(vmid));
     // Before PVE 5.3-8 the vzdump UPID has an empty id; the NAS lock keeps our
     // other runs off this node, so a single such task of ours is this one.
     const candidates = exact.length > 0 ? exact : ours.filter((t) => t.id === '');
     if (candidates.length === 1 && candidates[0]) {
-      logger.info('found the vzdump task of the lost answer', { cluster, node, vmid });
+      logger.info('found the vzdump task of the lost answer', {
+        cluster,
+        node,
+        vmid,
+        finished: candidates[0].finished === true,
+      });
       return candidates[0].upid;
     }
     if (candidates.length > 1) {
-      throw fail(`${candidates.length} running vzdump tasks could be ours; not re-sent`);
+      throw fail(`${candidates.length} vzdump tasks could be ours; not re-sent`);
     }
     if (round < rounds) await sleep(backoffDelay(round, deps.policy), signal);
   }
   throw fail(
-    `no vzdump task for it is running on node ${node}; not re-sent to avoid a duplicate backup`,
+    `no vzdump task for it is running or finished on node ${node}; not re-sent to avoid a duplicate backup`,
   );
 }

@@ -149,7 +149,8 @@ function guestList(kind: 'openvz' | 'lxc' | 'qemu') {
   return (ctx: RouteContext) => ({
     data: ctx
       .node!.guests.filter((g) => g.type === kind)
-      .map((g) => guestRow(ctx.state, g, arg(ctx, 'full') === '1')),
+      .map((g) => guestRow(ctx.state, g, arg(ctx, 'full') === '1'))
+      .concat(ctx.state.options.hostile?.guestRows?.[ctx.node!.name] ?? []),
   });
 }
 
@@ -177,7 +178,10 @@ export function infoRoutes(fingerprint: string): Route[] {
       method: 'GET',
       pattern: /^\/nodes$/,
       handler: (c) => ({
-        data: [...c.state.nodes.values()].map((n) => nodeRow(c.state, n, fingerprint)),
+        data: [
+          ...[...c.state.nodes.values()].map((n) => nodeRow(c.state, n, fingerprint)),
+          ...(c.state.options.hostile?.nodeRows ?? []),
+        ],
       }),
     },
     {

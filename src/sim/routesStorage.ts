@@ -63,6 +63,7 @@ async function listContent(ctx: RouteContext) {
     }
     rows.push(row);
   }
+  rows.push(...(ctx.state.options.hostile?.volumeRows?.[node.name] ?? []));
   return { data: rows };
 }
 

@@ -13,6 +13,8 @@ function startVzdump(ctx: RouteContext) {
   const { flavour } = state;
   const node = ctx.node!;
   const params = validateVzdump(flavour, node.name, ctx.args, ctx.auth.user);
+  const hostile = state.options.hostile?.vzdumpAnswer;
+  if (hostile !== undefined) return { data: hostile };
   const storage = params.storage ?? 'local';
   if (!flavour.jobInit) {
     // Up to PM 4.2, new() ran before the fork: storage errors fail the POST itself.

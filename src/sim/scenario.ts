@@ -89,6 +89,21 @@ export interface SimFaults {
   failBackup?: { vmid: number; message: string }[];
 }
 
+/**
+ * Test-only: answers no real PVE would give, to prove the tool refuses them.
+ * Rows are sent verbatim (not validated by the simulator).
+ */
+export interface SimHostile {
+  /** Extra rows appended to `GET /nodes` (e.g. `{ node: '../evil', status: 'online' }`). */
+  nodeRows?: Record<string, unknown>[];
+  /** Extra rows appended to a node's guest lists (`/nodes/{node}/{lxc|qemu|openvz}`), by node name. */
+  guestRows?: Record<string, Record<string, unknown>[]>;
+  /** Extra rows appended to a node's backup content listing (any storage), by node name. */
+  volumeRows?: Record<string, Record<string, unknown>[]>;
+  /** `POST /nodes/{node}/vzdump` answers this text instead of starting a task (e.g. a malformed UPID). */
+  vzdumpAnswer?: string;
+}
+
 export interface SimOptions {
   flavour: SimFlavour;
   nodes: SimNode[];
@@ -105,6 +120,7 @@ export interface SimOptions {
   /** Ticket lifetime in seconds; PVE uses 7200. Tests shorten it to exercise renewal. */
   ticketLifetimeSec?: number;
   faults?: SimFaults;
+  hostile?: SimHostile;
   /** Host the HTTPS server binds; always loopback. Default 127.0.0.1. */
   host?: string;
 }
@@ -113,6 +129,8 @@ export interface RecordedRequest {
   method: string;
   /** Path after `/api2/json`, decoded, without the query string. */
   path: string;
+  /** The same path as it came over the wire (still percent-encoded). */
+  rawPath: string;
   query: Record<string, string | string[]>;
   /** Form-decoded body parameters (POST/PUT/DELETE). */
   body: Record<string, string | string[]>;

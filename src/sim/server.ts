@@ -91,6 +91,7 @@ export function createHandler(deps: ServerDeps) {
     const record: RecordedRequest = {
       method,
       path,
+      rawPath,
       query,
       body: {},
       headers: { ...req.headers },

@@ -2,24 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/log.js';
 import { PveApiError } from '../../../src/pveApi/errors.js';
 import {
-  type ActiveTask,
+  type FoundTask,
   findLostVzdump,
   isLostAnswer,
   type RecoveryDeps,
 } from '../../../src/pveApi/vzdumpRecovery.js';
 
 const ME = 'backup@pve!nightly';
-const upid = (id: string, user: string, pid = '00001234') =>
-  `UPID:pve1:${pid}:00005678:6179A779:vzdump:${id}:${user}:`;
+/** Our POST time: 2021-10-27T19:12:25Z = UPID starttime 6179A779 below. */
+const NOW_MS = 0x6179a779 * 1000;
+const upid = (id: string, user: string, pid = '00001234', start = '6179A779') =>
+  `UPID:pve1:${pid}:00005678:${start}:vzdump:${id}:${user}:`;
 
-function deps(rounds: ActiveTask[][]): RecoveryDeps & { calls: number } {
+function deps(rounds: FoundTask[][]): RecoveryDeps & { calls: number } {
   const d = {
     calls: 0,
     cluster: 'c',
     principal: ME,
     policy: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
     logger: silentLogger(),
-    activeVzdumps: async () => rounds[Math.min(d.calls++, rounds.length - 1)] ?? [],
+    postedAt: NOW_MS,
+    vzdumpTasks: async () => rounds[Math.min(d.calls++, rounds.length - 1)] ?? [],
   };
   return d;
 }
@@ -103,8 +106,21 @@ describe('findLostVzdump', () => {
       ],
     ]);
     await expect(findLostVzdump(d, 'pve1', 101, lost)).rejects.toThrow(
-      /2 running vzdump tasks could be ours/,
+      /2 vzdump tasks could be ours/,
     );
+  });
+
+  it('takes a task of ours that already finished when it started after our POST (minus the clock slack)', async () => {
+    const mine = upid('101', ME, '00000002', (0x6179a779 - 60).toString(16).toUpperCase());
+    const d = deps([[{ upid: mine, id: '101', finished: true }]]);
+    await expect(findLostVzdump(d, 'pve1', 101, lost)).resolves.toBe(mine);
+    expect(d.calls).toBe(1);
+  });
+
+  it('ignores a finished task of ours that started long before the POST (another run)', async () => {
+    const old = upid('101', ME, '00000002', (0x6179a779 - 3600).toString(16).toUpperCase());
+    const d = deps([[{ upid: old, id: '101', finished: true }]]);
+    await expect(findLostVzdump(d, 'pve1', 101, lost)).rejects.toThrow(/not re-sent/);
   });
 
   it('fails clearly after the bounded rounds when nothing is found, keeping the cause', async () => {
@@ -112,7 +128,9 @@ describe('findLostVzdump', () => {
     const err = (await findLostVzdump(d, 'pve1', 101, lost).catch(
       (e: unknown) => e,
     )) as PveApiError;
-    expect(err.message).toMatch(/no vzdump task for it is running on node pve1; not re-sent/);
+    expect(err.message).toMatch(
+      /no vzdump task for it is running or finished on node pve1; not re-sent/,
+    );
     expect(err.cause).toBe(lost);
     expect(err.code).toBe('UND_ERR_SOCKET');
     expect(d.calls).toBe(3);
