@@ -123,6 +123,8 @@ describe('built CLI basics', () => {
       'ftp',
       'backup',
       'retention',
+      'notify',
+      'metrics',
       'status',
     ]);
   });
