@@ -17,7 +17,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# Shared libraries the extracted binaries link against (see shared/ftp-servers.md), and tools
+# Shared libraries the extracted binaries link against (see docs/ftp-servers.md#install), and tools
 # the harness uses. libpam-pwdfile lets vsftpd check a per-server password file (pam_exec
 # deadlocks under vsftpd: its SIGCHLD handler reaps the helper and then waits forever), and acl
 # grants the FTP user access to files tests seed as root.

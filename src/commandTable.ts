@@ -219,7 +219,7 @@ const COMMANDS: CommandSpec<unknown>[] = [
     describe: "print the node hook script, or with --config --node NAME that node's hook.conf",
     builder: (y) =>
       y
-        // Here --config is the switch of DESIGN.md; the file is given with -c only.
+        // Here --config is the switch of docs/contract.md#commands; the file is given with -c only.
         .option('c', {
           type: 'string',
           requiresArg: true,

@@ -1,6 +1,6 @@
 /**
  * The few error classes that cross module boundaries, and how they map to the
- * exit codes of DESIGN.md. Per-guest failures never become exceptions that reach
+ * exit codes of docs/contract.md#exit-codes. Per-guest failures never become exceptions that reach
  * the CLI: the orchestrator folds them into results. What reaches cli.ts is a
  * configuration/usage error (2), a preflight failure (3), an interruption (130)
  * or a bug.
@@ -11,7 +11,7 @@
  */
 import { PveAuthError, PveTlsError } from './pveApi/errors.js';
 
-/** The exit codes of DESIGN.md, by name. */
+/** The exit codes of docs/contract.md#exit-codes, by name. */
 export const ExitCode = {
   ok: 0,
   partialFailure: 1,
@@ -53,7 +53,7 @@ export class InterruptedError extends AppError {
 }
 
 /**
- * DESIGN.md's exit-code rule for how a command ended, the one place it is
+ * The exit-code rule (docs/contract.md#exit-codes) for how a command ended, the one place it is
  * written: 130 when interrupted; 0 when nothing went wrong; 1 when something
  * failed but real work was done (or something was found wrong while the rest
  * could be read); 3 when nothing could be done at all.

@@ -1,7 +1,7 @@
 /**
  * `pve-ftp-backup run`: load the config, then either the dry-run plan or the
  * real run; the report goes to stdout as JSON with --json, a summary table to
- * stderr always. Returns the exit code of DESIGN.md.
+ * stderr always. Returns the exit code of docs/contract.md#exit-codes.
  */
 import { ExitCode, exitCodeFor } from '../errors.js';
 import { progress } from '../log/logger.js';

@@ -9,7 +9,7 @@ import type { Logger } from '../log/logger.js';
 import type { Redactor } from '../log/redact.js';
 
 export interface GlobalOptions {
-  /** `-c FILE`; otherwise PVE_FTP_BACKUP_CONFIG, then the search path of DESIGN.md. */
+  /** `-c FILE`; otherwise PVE_FTP_BACKUP_CONFIG, then the search path of docs/contract.md#commands. */
   config?: string;
   /** `--json`: one JSON document on stdout, logs stay on stderr. */
   json: boolean;

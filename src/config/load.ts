@@ -31,7 +31,7 @@ export interface LoadedConfig {
 
 /**
  * Where the config is looked for when neither `-c` nor PVE_FTP_BACKUP_CONFIG
- * names one, in order (DESIGN.md "Command line").
+ * names one, in order (docs/contract.md#commands).
  */
 export function configSearchPath(env: NodeJS.ProcessEnv, cwd: string): string[] {
   const xdg = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');

@@ -1,6 +1,6 @@
 /**
  * The zod schema of the YAML configuration file, exactly as the admin writes
- * it (DESIGN.md "Configuration"). It is the single source of truth: the
+ * it (docs/contract.md#configuration). It is the single source of truth: the
  * validator and the JSON Schema (`pve-ftp-backup config schema`) both derive
  * from it. Cross-field rules live in rules.ts; secrets and CA files are
  * resolved afterwards in load.ts.

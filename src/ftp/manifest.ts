@@ -1,6 +1,6 @@
 /**
  * manifest.json: what one node run saved, stored inside its generation
- * (DESIGN.md "Layout on the NAS"). Written by the tool, read back by rotation
+ * (docs/contract.md#manifestjson). Written by the tool, read back by rotation
  * (to protect the newest good copy of each guest) and by `generations`.
  *
  * Reading is zod-validated: a manifest that does not parse is *unknown

@@ -3,7 +3,7 @@
  * guests to back up, and why the others are not. Pure; every mistake in the
  * filters is a ConfigError (exit 2) raised before anything starts.
  *
- * Decisions (DESIGN.md "Command line" leaves them open):
+ * Decisions (docs/contract.md#commands leaves them open):
  * - An explicit `--vmid` is backed up whatever its state, even if it is in
  *   `backup.exclude` (the command line is the more specific wish) and even if
  *   it is a template (vzdump backs templates up; the default selection skips

@@ -1,6 +1,6 @@
 /**
  * The run report (pure): node results → one document with a summary, the exit
- * code rule of DESIGN.md, a JSON rendering for `--json` and a plain table for
+ * code rule of docs/contract.md#exit-codes, a JSON rendering for `--json` and a plain table for
  * stderr. No I/O here: the commands decide where each goes.
  */
 import { outcomeExitCode } from '../errors.js';
@@ -70,7 +70,7 @@ function isNodeNotDone(n: NodeResult): boolean {
 }
 
 /**
- * DESIGN.md's exit code: 130 interrupted; 0 when every selected guest was saved
+ * The exit code (docs/contract.md#exit-codes): 130 interrupted; 0 when every selected guest was saved
  * and every node done; 1 when something failed but the run did real work
  * (a guest saved, or a backup attempted and failed); 3 when nothing could be
  * done at all (auth/TLS/network failures, offline or locked nodes only).

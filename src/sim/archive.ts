@@ -1,5 +1,5 @@
 /**
- * Archive files as vzdump names and writes them (REFERENCE §8): the name from
+ * Archive files as vzdump names and writes them (docs/pve-facts.md#archives): the name from
  * type, vmid and the node-local start time; the extension from guest type and
  * compressor; content written as `<basename>.dat` and renamed at the end.
  * Content is deterministic and streamed in chunks, so 1 GiB never sits in memory.

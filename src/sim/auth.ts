@@ -1,5 +1,5 @@
 /**
- * Authentication as pveproxy does it (REFERENCE §1): tickets signed by the
+ * Authentication as pveproxy does it (docs/pve-facts.md#auth): tickets signed by the
  * cluster (`PVE:<user>:<hex time>::<signature>`), CSRF tokens tied to the user,
  * and stateless API tokens (≥ 6.2). The signature is an HMAC here (real PVE
  * signs with RSA); the shape and lifetime rules are the real ones.

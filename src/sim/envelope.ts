@@ -1,5 +1,5 @@
 /**
- * The pveproxy answer format (REFERENCE §2): `{"data": …}` (+`total`) on
+ * The pveproxy answer format (docs/pve-facts.md#errors): `{"data": …}` (+`total`) on
  * success; on error the message travels in the HTTP reason phrase, the body is
  * `{"data":null}` plus per-parameter `errors`, plus `message` on PHS ≥ 5.2.0,
  * and the connection is closed after any status ≥ 400.

@@ -2,34 +2,34 @@
  * The flavour table: every place where the simulated PVE releases differ, in
  * one explicit record per release, so behaviour switches read as data
  * (`flavour.hookViaShell`) instead of version arithmetic scattered around.
- * Each field cites the REFERENCE.md section it models.
+ * Each field cites the docs/pve-facts.md section it models.
  */
 import type { SimFlavour } from './scenario.js';
 
 export interface FlavourTraits {
   flavour: SimFlavour;
-  /** GET /version `data` (§3); 3.x also returns datacenter.cfg keys. */
+  /** GET /version `data` (#version); 3.x also returns datacenter.cfg keys. */
   version: Record<string, string>;
-  /** Container endpoint present on this release (§0: openvz ≤3.4, lxc ≥4.0). */
+  /** Container endpoint present on this release (#versions: openvz ≤3.4, lxc ≥4.0). */
   containerType: 'openvz' | 'lxc';
-  /** `vmid` in the container list is a JSON string (§2: OpenVZ 3.x; LXC until PCT 5.0.10 = 8.2). */
+  /** `vmid` in the container list is a JSON string (#errors: OpenVZ 3.x; LXC until PCT 5.0.10 = 8.2). */
   containerVmidAsString: boolean;
-  /** API tokens exist (§1.2: ≥6.2). */
+  /** API tokens exist (#auth: ≥6.2). */
   tokens: boolean;
-  /** JSON request bodies accepted (§2: PHS 3.0-6 = 6.2). */
+  /** JSON request bodies accepted (#errors: PHS 3.0-6 = 6.2). */
   jsonBodies: boolean;
   /** `Authorization: PVEAuthCookie=<ticket>` accepted besides the cookie (current PHS). */
   cookieInAuthHeader: boolean;
-  /** GET /nodes carries `ssl_fingerprint` (§3: ≥5.1-37). */
+  /** GET /nodes carries `ssl_fingerprint` (#nodes: ≥5.1-37). */
   nodeFingerprint: boolean;
   /**
    * GET /nodes carries `status` (PM 5.1-37, b67e6398 "add status to node stats");
    * before, a row has `uptime`/`cpu`/`mem` only when the node is online.
    */
   nodeStatus: boolean;
-  /** Error bodies carry `message` (§2: PHS 5.2.0 = 8.3/8.4). */
+  /** Error bodies carry `message` (#errors: PHS 5.2.0 = 8.3/8.4). */
   errorMessageInBody: boolean;
-  /** 401 reasons (§1.1/§1.2; 9.1.5 made them uniform). */
+  /** 401 reasons (#auth; 9.1.5 made them uniform). */
   reasons: { loginFailed: string; invalidTicket: string; invalidToken: string; noTicket: string };
   /** Hook phase `job-init` (≥7.1-11). */
   jobInit: boolean;
@@ -37,7 +37,7 @@ export interface FlavourTraits {
   postRestart: boolean;
   /** Hook run through `/bin/bash -c` (3.x) rather than exec'd as argv (≥6.4-7). */
   hookViaShell: boolean;
-  /** Hook env variable holding the archive path (§6: TARFILE ≤6.2-6, TARGET ≥7.0). */
+  /** Hook env variable holding the archive path (#hook: TARFILE ≤6.2-6, TARGET ≥7.0). */
   targetEnv: 'TARFILE' | 'TARGET';
   /** `creating archive` (≤6.2-6) vs `creating vzdump archive` (≥6.2-7). */
   archiveVerb: string;
@@ -51,7 +51,7 @@ export interface FlavourTraits {
   logLimitZeroAll: boolean;
   /** DELETE of a backup volume runs an `imgdel` task (≥6.0) and removes the `.log` (PS ≥5.0-42). */
   asyncVolumeDelete: boolean;
-  /** Storage content `vmid` param lists disk images instead of backups (§9: 3.x). */
+  /** Storage content `vmid` param lists disk images instead of backups (#storage: 3.x). */
   contentVmidMeansImages: boolean;
   /** Storage content carries `ctime`, `vmid`, `subtype` (PS 6.1-6 / 7.1-2). */
   contentDetails: boolean;

@@ -1,5 +1,6 @@
 /**
- * One guest inside a vzdump job (REFERENCE §5.4, §6): config lock, hook phases
+ * One guest inside a vzdump job (docs/pve-facts.md#vzdump-job and #hook): config
+ * lock, hook phases
  * in the real order for the mode and flavour, the archive (`.dat` then
  * renamed), failures (locked guest, failBackup fault, hook exits), the per-guest
  * `.log` written after backup-end/backup-abort and only then `log-end`.

@@ -1,5 +1,5 @@
 /**
- * Runs the node's vzdump hook script the way vzdump does (REFERENCE §6):
+ * Runs the node's vzdump hook script the way vzdump does (docs/pve-facts.md#hook):
  * `<script> <phase> [<mode> <vmid>]`, exec'd as argv (≥ 6.4-7) or through
  * `/bin/bash -c` (3.x), with the environment replaced by vzdump's variables,
  * every output line handed back for the task log, and a process group that a

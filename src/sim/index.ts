@@ -1,6 +1,6 @@
 /**
  * The simulator entry point: a fake Proxmox VE API over HTTPS on 127.0.0.1,
- * faithful to ../../shared REFERENCE (see flavours.ts for what differs per
+ * faithful to docs/pve-facts.md (see flavours.ts for what differs per
  * release). Used by the client tests, hook tests, end-to-end tests and demo.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
- * The node-global vzdump lock (`/var/run/vzdump.lock`, REFERENCE §5.4): one job
- * per node; later jobs queue in arrival order for up to `lockwait` minutes.
+ * The node-global vzdump lock (`/var/run/vzdump.lock`,
+ * docs/pve-facts.md#vzdump-job): one job per node; later jobs queue in arrival order for up to `lockwait` minutes.
  */
 import type { NodeState } from './cluster.js';
 

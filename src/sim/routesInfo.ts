@@ -1,5 +1,6 @@
 /**
- * Read-only cluster endpoints (REFERENCE §3, §4): /version, /nodes,
+ * Read-only cluster endpoints (docs/pve-facts.md#version, #nodes,
+ * #guests): /version, /nodes,
  * /cluster/resources, /cluster/status and the per-node guest lists, with the
  * field sets and JSON types of each flavour.
  */

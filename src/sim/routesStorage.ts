@@ -1,5 +1,5 @@
 /**
- * Storage content (REFERENCE §9): list the backups in the node's dump dir with
+ * Storage content (docs/pve-facts.md#storage): list the backups in the node's dump dir with
  * the fields of the flavour, and delete a backup volume (≥ 6.0 through an
  * `imgdel` task that also removes the `.log`; 3.x synchronously, `.log` left).
  */

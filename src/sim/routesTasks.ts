@@ -1,5 +1,5 @@
 /**
- * Task endpoints (REFERENCE §7): list, status, log pages, stop.
+ * Task endpoints (docs/pve-facts.md#tasks): list, status, log pages, stop.
  */
 import { ApiError, paramError } from './envelope.js';
 import { arg, intArg, type Route, type RouteContext } from './router.js';

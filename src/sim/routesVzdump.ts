@@ -1,5 +1,5 @@
 /**
- * POST /nodes/{node}/vzdump (REFERENCE §5.1): validate against the flavour's
+ * POST /nodes/{node}/vzdump (docs/pve-facts.md#vzdump): validate against the flavour's
  * schema, sort local and foreign vmids, start the worker task and answer its
  * UPID — or `"OK"` when (≥ 6.0) nothing is local.
  */

@@ -1,7 +1,7 @@
 /**
  * What a simulated Proxmox VE cluster looks like: the contract between the
  * simulator (src/sim) and everything that drives it (client tests, hook tests,
- * end-to-end tests, demo, bench). Faithful to ../shared/pve-api/REFERENCE.md;
+ * end-to-end tests, demo, bench). Faithful to docs/pve-facts.md;
  * where a field deviates from real PVE for testability, its comment says so.
  */
 

@@ -1,6 +1,6 @@
 /**
  * Worker tasks: UPID, log lines and end status, as `/var/log/pve/tasks` holds
- * them (REFERENCE §7). Logs stay in memory: a simulated job writes a few dozen
+ * them (docs/pve-facts.md#tasks). Logs stay in memory: a simulated job writes a few dozen
  * lines.
  */
 import { encodeUpid, type UpidParts } from './upid.js';

@@ -1,5 +1,5 @@
 /**
- * UPIDs in the real format (REFERENCE §7):
+ * UPIDs in the real format (docs/pve-facts.md#tasks):
  * `UPID:<node>:<pid 8 hex>:<pstart 8 hex>:<starttime 8 hex>:<type>:<id>:<user>:`.
  */
 

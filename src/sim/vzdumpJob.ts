@@ -1,6 +1,6 @@
 /**
- * A vzdump worker task (REFERENCE §5.4, §6): job-init (≥ 7.1), the node-global
- * lock, job-start, every guest in vmid order (guestBackup.ts), job-end or
+ * A vzdump worker task (docs/pve-facts.md#vzdump-job and #hook): job-init
+ * (≥ 7.1), the node-global lock, job-start, every guest in vmid order (guestBackup.ts), job-end or
  * job-abort, and the final `TASK …` line with the flavour's semantics.
  */
 import { mkdir } from 'node:fs/promises';

@@ -1,6 +1,6 @@
 /**
  * Parameter checking of POST /nodes/{node}/vzdump against the real schema of
- * the flavour (fixtures/vzdump-params.json, REFERENCE §5): unknown parameters,
+ * the flavour (fixtures/vzdump-params.json, docs/pve-facts.md#vzdump): unknown parameters,
  * types, enums, ranges, CLI-only and root-only options, required vmid.
  */
 import { readFileSync } from 'node:fs';

@@ -55,7 +55,7 @@ describe('built CLI basics', () => {
     }
   });
 
-  it('run --help shows every flag of DESIGN.md and examples', async () => {
+  it('run --help shows every flag of docs/contract.md and examples', async () => {
     const r = await cli(['run', '--help']);
     expect(r.code).toBe(0);
     for (const flag of [

@@ -2,7 +2,7 @@
  * One guest's upload fails night after night while its neighbour on the same
  * node is saved, through the BUILT CLI: exit 1 each night, the failed guest's
  * node copies kept, and its last good copy on the NAS survives past `keep`
- * until a newer good copy exists (DESIGN.md "Rotation").
+ * until a newer good copy exists (docs/contract.md#rotation).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
  * asks for. 'embedded' (ftp-srv in this process) works after `npm ci` alone;
  * 'vsftpd', 'pure-ftpd' and 'proftpd' are the real Debian daemons installed by
  * .ci/install-ftp-servers.sh and started in the foreground as in
- * shared/ftp-servers.md. Each server gets its own temp dir (root, config,
+ * docs/ftp-servers.md. Each server gets its own temp dir (root, config,
  * certificate) that close() removes.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -35,7 +35,7 @@ export function ftpServerKinds(): FtpServerKind[] {
   return kinds as FtpServerKind[];
 }
 
-/** Whether a kind supports a reliable explicit FTPS (ftp-srv's TLS is flaky, see ftp-servers.md). */
+/** Whether a kind supports a reliable explicit FTPS (ftp-srv's TLS is flaky, see docs/ftp-servers.md#tls). */
 export function supportsTls(kind: FtpServerKind): boolean {
   return kind !== 'embedded';
 }

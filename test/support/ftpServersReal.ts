@@ -1,7 +1,7 @@
 /**
  * The real Debian FTP daemons for the test harness (see ftpServers.ts), run in
  * the foreground as root with configuration generated into the server's temp
- * dir, following the recipes of shared/ftp-servers.md.
+ * dir, following the recipes of docs/ftp-servers.md.
  *
  * Binaries come from .ci/install-ftp-servers.sh ($PVE_FTP_BACKUP_FTP_SERVERS_DIR,
  * default /opt/pve-ftp-backup-test/ftp-servers/<name>/), else from PATH.
@@ -227,7 +227,7 @@ export async function startRealFtpServer(
     }
     user = 'pfbtest';
     // Write the PureDB source line ourselves: pure-pw's default argon2id hash makes every
-    // login take ~4 s (ftp-servers.md); SHA-512 crypt takes milliseconds.
+    // login take ~4 s (docs/ftp-servers.md#pure-ftpd-login); SHA-512 crypt takes milliseconds.
     const hash = await hashPassword(password);
     const quota = options.quotaBytes ?? '';
     const passwd = join(base, 'pureftpd.passwd');

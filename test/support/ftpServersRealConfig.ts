@@ -1,6 +1,6 @@
 /**
  * Configuration text and argument lists for the real FTP daemons of the test
- * harness, from the tested recipes in shared/ftp-servers.md. Pure functions.
+ * harness, from the tested recipes summarised in docs/ftp-servers.md. Pure functions.
  */
 import { join } from 'node:path';
 

@@ -212,7 +212,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     await node.writeConf(confFor(server));
     const files = await node.backup(archiveName, 1000);
     // A temp dir that cannot be made (a full or missing /tmp): a non-zero exit
-    // at backup-end would mark the guest's backup failed (REFERENCE §6), which
+    // at backup-end would mark the guest's backup failed (docs/pve-facts.md#hook), which
     // log-end mode promises never to do.
     const noTmp = await runHook(['backup-end', 'snapshot', '101'], {
       ...env(files),

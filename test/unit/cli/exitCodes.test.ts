@@ -1,4 +1,4 @@
-/** The exit-code rule of DESIGN.md, owned by src/errors.ts: how a command ended, and what a thrown value means. */
+/** The exit-code rule of docs/contract.md#exit-codes, owned by src/errors.ts: how a command ended, and what a thrown value means. */
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,

@@ -27,7 +27,7 @@ async function failure(text: string, env: NodeJS.ProcessEnv = ENV) {
 }
 
 describe('loadConfig: defaults and normalisation', () => {
-  it('fills every default of DESIGN.md and resolves ${VAR}', async () => {
+  it('fills every default of docs/contract.md and resolves ${VAR}', async () => {
     const { config, warnings } = await load(VALID);
     expect(warnings).toEqual([]);
     expect(config.clusters).toEqual([
