@@ -9,11 +9,12 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
+import { parseDuration } from './duration.js';
 import { substituteEnv } from './env.js';
 import { type ConfigIssue, formatPath, fromZodIssues } from './issues.js';
 import { checkClusterUrl, checkRules } from './rules.js';
 import { type ConfigFile, configFile } from './schema.js';
-import type { ClusterAuth, Config } from './types.js';
+import { type ClusterAuth, type Config, DEFAULT_LOCK_LEASE_MS } from './types.js';
 
 /** A config file larger than this is not a config file. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -197,6 +198,7 @@ async function resolveFiles(
       compress: file.backup.compress === 0 ? '0' : file.backup.compress,
     },
     retention: { keep: file.retention.keep },
+    lockLeaseMs: parseDuration(file.lockLease) ?? DEFAULT_LOCK_LEASE_MS,
   };
   return { config, problems };
 }

@@ -13,6 +13,7 @@ import {
   GUEST_TYPES,
   UPLOAD_PHASES,
 } from '../vocabulary.js';
+import { parseDuration } from './duration.js';
 
 /** A whole number in a range, with one message naming both bounds. */
 function intIn(min: number, max: number) {
@@ -132,12 +133,30 @@ const backup = z.strictObject({
     .describe('Hook phase that uploads the archive.'),
 });
 
+/** Shortest lease: the holder renews and times its NAS commands at a tenth of it, 1 s at least. */
+export const LOCK_LEASE_MIN_MS = 10_000;
+export const LOCK_LEASE_DEFAULT = '10m';
+
+/** `lockLease`: how long a node lock may go unrenewed (NAS clock) before another run takes it over. */
+const lockLease = z
+  .string({ error: 'expected a duration like 90s, 10m, 2h' })
+  .refine((s) => parseDuration(s) !== undefined, {
+    error: 'expected a duration like 90s, 10m, 2h',
+  })
+  .refine((s) => (parseDuration(s) ?? 0) >= LOCK_LEASE_MIN_MS, {
+    error: 'must be at least 10s',
+  })
+  .refine((s) => (parseDuration(s) ?? 0) <= 7 * 86_400_000, { error: 'must be at most 7d' })
+  .default(LOCK_LEASE_DEFAULT)
+  .describe('A node lock not renewed for this long (by the NAS clock) is stale and taken over.');
+
 /** The configuration file. */
 export const configFile = z.strictObject({
   clusters: z.array(cluster).min(1, { error: 'must list at least one cluster' }),
   ftp,
   backup,
   retention: z.strictObject({ keep: intIn(1, 1000).default(10) }).default({ keep: 10 }),
+  lockLease,
 });
 
 /** The file as parsed (defaults applied, secrets not yet resolved). */

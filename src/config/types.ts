@@ -62,4 +62,13 @@ export interface Config {
   ftp: FtpConfig;
   backup: BackupConfig;
   retention: { keep: number };
+  /**
+   * `lockLease` in ms: a node lock not renewed for this long (NAS clock) is stale.
+   * Always set by loadConfig; optional only so that hand-built configs may leave it out
+   * (then DEFAULT_LOCK_LEASE_MS applies).
+   */
+  lockLeaseMs?: number;
 }
+
+/** The default `lockLease` (10 minutes). */
+export const DEFAULT_LOCK_LEASE_MS = 600_000;
