@@ -37,3 +37,16 @@ export interface RemoteFs {
   /** Write a small file as UTF-8, replacing it. */
   writeText(path: string, text: string): Promise<void>;
 }
+
+/**
+ * The NAS's own clock, read through file times: the node lock's lease is
+ * judged by times the NAS itself stamped, never by comparing two hosts' clocks.
+ */
+export interface RemoteClock {
+  /**
+   * Last modification time of a file as the NAS reports it (FTP MDTM, which
+   * vsftpd, pure-ftpd, proftpd and ftp-srv all answer; seconds or better);
+   * `undefined` when it does not exist or is not a plain file.
+   */
+  modifiedAt(path: string): Promise<Date | undefined>;
+}
