@@ -6,12 +6,14 @@
  */
 import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
+import { DEFAULT_LOCK_LEASE_MS } from '../config/types.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
 import { verifyFiles } from '../ftp/verify.js';
 import type { Logger } from '../log.js';
+import { nasTimings } from './nasTimings.js';
 import type { NodeNas, OpenNodeNas } from './nodeNas.js';
 import type { NodeRotationSummary } from './types.js';
 
@@ -31,7 +33,12 @@ export interface FtpNodeNasOptions {
   runId: string;
   logger: Logger;
   startedAt: Date;
+  /** The config's lockLease; default 10 minutes. The NAS timeouts derive from it (nasTimings.ts). */
+  lockLeaseMs?: number;
+  /** Overrides the FTP command timeout derived from the lease (tests, bench). */
   timeoutMs?: number;
+  /** Overrides the renewal interval derived from the lease (tests). */
+  renewEveryMs?: number;
 }
 
 /** Connects one FTP session (the real one by default; tests pass an in-memory NAS). */
@@ -46,12 +53,19 @@ export function ftpNodeNas(
     // Validates the node name before it becomes part of any remote path.
     const layout = nodeLayout(o.ftp.dir, node);
     const logger = o.logger.child({ node });
+    const timings = {
+      ...nasTimings(o.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS),
+      ...(o.renewEveryMs ? { renewEveryMs: o.renewEveryMs } : {}),
+    };
     // No abort signal: after an interrupt we still release the lock and write the manifest.
     const fs = await openSession(
-      { ...o.ftp, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) },
+      { ...o.ftp, timeoutMs: o.timeoutMs ?? timings.commandTimeoutMs },
       logger,
     );
     return {
+      timings,
+      gone: fs.gone,
+      revive: (timeoutMs) => fs.revive(timeoutMs),
       lock: (breakLock) =>
         acquireLock(
           fs,
@@ -62,7 +76,7 @@ export function ftpNodeNas(
             pid: process.pid,
             startedAt: o.startedAt.toISOString(),
           },
-          { breakLock, logger },
+          { breakLock, logger, leaseMs: timings.leaseMs },
         ),
       heal: async () => {
         const r = await prepareNodeTree(fs, layout.nodeDir, {
