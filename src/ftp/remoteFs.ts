@@ -46,7 +46,8 @@ export interface RemoteClock {
   /**
    * Last modification time of a file as the NAS reports it (FTP MDTM, which
    * vsftpd, pure-ftpd, proftpd and ftp-srv all answer; seconds or better);
-   * `undefined` when it does not exist or is not a plain file.
+   * `undefined` when it does not exist. Ask only about files: what servers
+   * answer for a directory differs (vsftpd refuses, ftp-srv answers).
    */
   modifiedAt(path: string): Promise<Date | undefined>;
 }
