@@ -103,6 +103,8 @@ export class LeaseLostError extends Error {
 
 const DEFAULT_LEASE_MS = 600_000;
 const TAKEOVER_PREFIX = 'takeover-';
+/** Written by a run that found `.lock/` empty: dates a lock whose taker died before writing. */
+const SIGHTING_NAME = 'seen-without-holder';
 /** Tokens we wrote are UUIDs; anything else from a holder file never becomes part of a path. */
 const SAFE_TOKEN = /^[A-Za-z0-9-]{1,64}$/;
 
@@ -172,11 +174,13 @@ interface Seen {
   holder: Holder | undefined;
   /** Newest file time in `.lock/`; undefined when it holds no file (or is a plain file). */
   lastWrite: Date | undefined;
-  names: string[];
+  /** `.lock` is a directory (not a plain file someone left). */
+  isDir: boolean;
 }
 
 async function inspect(fs: LockFs, lockPath: string): Promise<Seen> {
-  const entries = (await fs.list(lockPath)) ?? [];
+  const listed = await fs.list(lockPath);
+  const entries = listed ?? [];
   let lastWrite: Date | undefined;
   for (const e of entries) {
     if (e.type !== 'file') continue;
@@ -186,8 +190,20 @@ async function inspect(fs: LockFs, lockPath: string): Promise<Seen> {
   return {
     holder: await readHolder(fs, lockPath),
     lastWrite,
-    names: entries.map((e) => e.name),
+    isDir: listed !== undefined,
   };
+}
+
+/** Write the sighting file into an undatable lock; a failure only means no dating this time. */
+async function markSighting(fs: LockFs, lockPath: string, logger: Logger | undefined) {
+  try {
+    await fs.writeText(
+      joinRemote(lockPath, SIGHTING_NAME),
+      'a run found this lock without a holder file; the lease frees it if none appears\n',
+    );
+  } catch (error) {
+    logger?.debug('could not date a lock without holder', { error: errorMessage(error) });
+  }
 }
 
 function heldResult(
@@ -289,8 +305,10 @@ export async function acquireLock(
   } else if (!created) {
     const seen = await inspect(fs, lockPath);
     if (seen.lastWrite === undefined) {
-      // Nothing in .lock/ to date it by (a run killed between its MKD and its holder file,
-      // or a plain file someone left): say so; --break-lock clears it.
+      // Nothing in .lock/ to date it by: a run killed between its MKD and its holder file, or
+      // one just taking it. Leave a dated sighting, so that the lease frees it if no holder
+      // ever writes (a taker that is alive writes its holder file and wins all the same).
+      if (seen.isDir) await markSighting(fs, lockPath, options.logger);
       return heldResult(lockPath, seen.holder, me, localHost);
     }
     const idleMs = (await nasNow(fs, parent)).getTime() - seen.lastWrite.getTime();

@@ -151,12 +151,31 @@ describe('node lock lease (in memory, NAS clock)', () => {
     if (b.acquired) await expect(b.renew()).rejects.toThrow(/removed/);
   });
 
-  it('an empty lock directory cannot be dated and is refused, naming --break-lock', async () => {
+  it('an empty lock directory (taker killed before its holder file) is dated on sight and freed by the lease', async () => {
     const fs = nas();
     fs.seedDir(LOCK);
     fs.advance(LEASE * 3);
-    const r = await acquireLock(fs, LOCK, me('run-a'), opts);
-    expect(r).toMatchObject({ acquired: false });
-    if (!r.acquired) expect(r.message).toMatch(/names no holder.*--break-lock/);
+    const first = await acquireLock(fs, LOCK, me('run-a'), opts);
+    expect(first).toMatchObject({ acquired: false });
+    if (!first.acquired) expect(first.message).toMatch(/names no holder.*--break-lock/);
+    fs.advance(LEASE - 1000);
+    expect((await acquireLock(fs, LOCK, me('run-b'), opts)).acquired).toBe(false);
+    fs.advance(1000);
+    const late = await acquireLock(fs, LOCK, me('run-c'), opts);
+    expect(late.acquired).toBe(true);
+    if (late.acquired) expect(late.tookOver?.idleMs).toBe(LEASE);
+  });
+
+  it('a taker that is alive still wins over the sighting of its empty lock', async () => {
+    const fs = nas();
+    // run-a made the directory and has not written its holder file yet when run-b looks.
+    fs.seedDir(LOCK);
+    expect((await acquireLock(fs, LOCK, me('run-b'), opts)).acquired).toBe(false);
+    fs.advance(LEASE / 2);
+    await fs.writeText(`${LOCK}/holder.json`, JSON.stringify({ ...me('run-a'), token: 'tok-a' }));
+    // The sighting is older than the lease now, the holder file is not: the newest file counts.
+    fs.advance(LEASE / 2 + 1000);
+    const c = await acquireLock(fs, LOCK, me('run-c'), opts);
+    expect(c).toMatchObject({ acquired: false, holder: { runId: 'run-a' } });
   });
 });
