@@ -13,12 +13,15 @@
  * in `.lock/`, so clocks of different hosts never matter, and a holder file of
  * an older or unknown format is judged the same way.
  *
- * Takeover without a window: the taker MKDs `.lock/takeover-<id of the old
- * holder>`, which only one racer can create; the loser reports the lock held.
- * The winner then writes its own holder.json (read back, as at a fresh lock).
- * Those marker directories stay until the lock is released, so a racer that
- * judged the same old holder stale later still finds its MKD refused, and an
- * old holder that wakes up finds its takeover marker and stops.
+ * Takeover without a window: the taker MKDs `.lock/takeover-<old holder's
+ * token>-<NAS time of the newest file it judged>`, which only one racer can
+ * create; the loser reports the lock held. The winner then writes its own
+ * holder.json (read back, as at a fresh lock). Those marker directories stay
+ * until the lock is released, so a racer that judged the same state stale
+ * later still finds its MKD refused, and an old holder that wakes up finds its
+ * takeover marker and stops. A run that finds `.lock/` without any file, or
+ * loses a takeover, leaves a dated sighting file: a taker killed before its
+ * holder file was written then leaves a lock the lease frees too.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -104,7 +107,15 @@ export class LeaseLostError extends Error {
 const DEFAULT_LEASE_MS = 600_000;
 const TAKEOVER_PREFIX = 'takeover-';
 /** Written by a run that found `.lock/` empty: dates a lock whose taker died before writing. */
-const SIGHTING_NAME = 'seen-without-holder';
+const SIGHTING_EMPTY = {
+  name: 'seen-without-holder',
+  text: 'a run found this lock without a holder file; the lease frees it if none appears',
+};
+/** Written by a run that lost a takeover: dates a lock whose taker died before writing. */
+const SIGHTING_TAKEOVER = {
+  name: 'seen-takeover',
+  text: 'a run found this stale lock being taken over; the lease frees it if no holder appears',
+};
 /** Tokens we wrote are UUIDs; anything else from a holder file never becomes part of a path. */
 const SAFE_TOKEN = /^[A-Za-z0-9-]{1,64}$/;
 
@@ -195,12 +206,14 @@ async function inspect(fs: LockFs, lockPath: string): Promise<Seen> {
 }
 
 /** Write the sighting file into an undatable lock; a failure only means no dating this time. */
-async function markSighting(fs: LockFs, lockPath: string, logger: Logger | undefined) {
+async function markSighting(
+  fs: LockFs,
+  lockPath: string,
+  logger: Logger | undefined,
+  sighting: { name: string; text: string },
+) {
   try {
-    await fs.writeText(
-      joinRemote(lockPath, SIGHTING_NAME),
-      'a run found this lock without a holder file; the lease frees it if none appears\n',
-    );
+    await fs.writeText(joinRemote(lockPath, sighting.name), `${sighting.text}\n`);
   } catch (error) {
     logger?.debug('could not date a lock without holder', { error: errorMessage(error) });
   }
@@ -308,25 +321,31 @@ export async function acquireLock(
       // Nothing in .lock/ to date it by: a run killed between its MKD and its holder file, or
       // one just taking it. Leave a dated sighting, so that the lease frees it if no holder
       // ever writes (a taker that is alive writes its holder file and wins all the same).
-      if (seen.isDir) await markSighting(fs, lockPath, options.logger);
+      if (seen.isDir) await markSighting(fs, lockPath, options.logger, SIGHTING_EMPTY);
       return heldResult(lockPath, seen.holder, me, localHost);
     }
     const idleMs = (await nasNow(fs, parent)).getTime() - seen.lastWrite.getTime();
     if (idleMs < leaseMs) {
       return heldResult(lockPath, seen.holder, me, localHost, { ms: idleMs, leaseMs });
     }
-    const id =
-      seen.holder && SAFE_TOKEN.test(seen.holder.token)
-        ? seen.holder.token
-        : `unknown-${seen.lastWrite.getTime()}`;
-    const won = await fs.mkdirExclusive(joinRemote(lockPath, `${TAKEOVER_PREFIX}${id}`));
+    // The marker names the old holder and the state judged stale (its newest file time):
+    // racers that judged the same state race for the same name.
+    const holderId =
+      seen.holder && SAFE_TOKEN.test(seen.holder.token) ? seen.holder.token : 'unknown';
+    const marker = `${TAKEOVER_PREFIX}${holderId}-${seen.lastWrite.getTime()}`;
+    const won = await fs.mkdirExclusive(joinRemote(lockPath, marker));
     if (!won) {
+      // Another run took it over a moment ago, or was killed doing so before writing its
+      // holder file: a dated sighting makes the next judgement a new state (a new marker),
+      // so a dead taker's lock is freed by the lease as well.
+      await markSighting(fs, lockPath, options.logger, SIGHTING_TAKEOVER);
       return {
         acquired: false,
         ...(seen.holder ? { holder: info(seen.holder) } : {}),
         message:
           `node lock ${lockPath} is stale and another run is taking it over ` +
-          '(or one was killed while taking it over); if no run is active on that node, clear it with --break-lock',
+          `(or one was killed while taking it over: the lease frees it after ${age(leaseMs)}); ` +
+          'if no run is active on that node, clear it with --break-lock',
       };
     }
     const who = seen.holder ? describeHolder(seen.holder) : 'a holder of unknown format';
@@ -365,7 +384,7 @@ function granted(
       if (released) return;
       const names = (await fs.list(lockPath))?.map((e) => e.name);
       if (names === undefined) return lose('it was removed (--break-lock?)');
-      if (names.includes(`${TAKEOVER_PREFIX}${mine.token}`))
+      if (names.some((n) => n.startsWith(`${TAKEOVER_PREFIX}${mine.token}-`)))
         return lose('another run took it over as stale');
       const now = await readHolder(fs, lockPath);
       if (now?.token !== mine.token) {

@@ -105,7 +105,7 @@ describe('node lock lease (in memory, NAS clock)', () => {
     expect(a.acquired).toBe(true);
     // b read the old holder before a's write, then tries the same takeover marker.
     const marker = Object.keys(fs.snapshot(LOCK)).find((k) => k.startsWith('takeover-'));
-    expect(marker).toMatch(/^takeover-[0-9a-f-]{36}$/);
+    expect(marker).toMatch(/^takeover-[0-9a-f-]{36}-\d+$/);
     expect(await fs.mkdirExclusive(`${LOCK}/${marker}`)).toBe(false);
   });
 
@@ -177,5 +177,23 @@ describe('node lock lease (in memory, NAS clock)', () => {
     fs.advance(LEASE / 2 + 1000);
     const c = await acquireLock(fs, LOCK, me('run-c'), opts);
     expect(c).toMatchObject({ acquired: false, holder: { runId: 'run-a' } });
+  });
+
+  it('a taker killed between its takeover marker and its holder file does not block for good', async () => {
+    const fs = nas();
+    await acquireLock(fs, LOCK, me('run-killed'), opts);
+    fs.advance(LEASE);
+    // The taker's marker is there, its holder file never came.
+    const holder = JSON.parse(fs.snapshot(LOCK)['holder.json'] ?? '{}');
+    const t = (await fs.modifiedAt(`${LOCK}/holder.json`))?.getTime();
+    fs.seedDir(`${LOCK}/takeover-${holder.token}-${t}`);
+    const refused = await acquireLock(fs, LOCK, me('run-b'), opts);
+    expect(refused).toMatchObject({ acquired: false });
+    if (!refused.acquired) expect(refused.message).toMatch(/being taken over|taking it over/);
+    fs.advance(LEASE - 1000);
+    expect((await acquireLock(fs, LOCK, me('run-c'), opts)).acquired).toBe(false);
+    fs.advance(1000);
+    const freed = await acquireLock(fs, LOCK, me('run-d'), opts);
+    expect(freed.acquired).toBe(true);
   });
 });
