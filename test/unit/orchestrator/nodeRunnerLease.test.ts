@@ -281,4 +281,23 @@ describe('node run under a lease', () => {
     expect(r.warnings).toEqual([]);
     expect(fs.snapshot(LOCK)).toEqual({});
   });
+
+  it('a NAS that goes silent as a task ends: that guest fails its check, the next is not started', async () => {
+    const fs = nas();
+    const { api, events } = nodeApi(fs, { runningPolls: 2 });
+    const status = api.taskStatus;
+    api.taskStatus = async (...args) => {
+      const s = await status(...args);
+      if (s.status === 'stopped') fs.goSilent();
+      return s;
+    };
+    const r = await run(fs, api, [101, 102]);
+    expect(events).toEqual(['vzdump 101']);
+    expect(r.guests.map((g) => [g.vmid, g.outcome, g.nodeCopy])).toEqual([
+      [101, 'failed', 'kept'],
+      [102, 'not-started', 'none'],
+    ]);
+    expect(r.guests[0]?.error).toMatch(/could not verify the NAS copy/);
+    expect(r.reason).toMatch(/the NAS does not answer/);
+  });
 });
