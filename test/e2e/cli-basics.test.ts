@@ -118,7 +118,13 @@ describe('built CLI basics', () => {
     expect(r.code).toBe(0);
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toContain('json-schema.org');
-    expect(Object.keys(schema.properties)).toEqual(['clusters', 'ftp', 'backup', 'retention']);
+    expect(Object.keys(schema.properties)).toEqual([
+      'clusters',
+      'ftp',
+      'backup',
+      'retention',
+      'lockLease',
+    ]);
   });
 
   it('hook prints the node hook script', async () => {
