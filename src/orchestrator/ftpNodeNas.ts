@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
 import { DEFAULT_LOCK_LEASE_MS } from '../config/types.js';
+import { errorMessage } from '../errors.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
@@ -44,14 +45,26 @@ export interface FtpNodeNasOptions {
 /** Connects one FTP session (the real one by default; tests pass an in-memory NAS). */
 export type OpenSession = (settings: FtpSettings, logger: Logger) => Promise<NasSession>;
 
-/** Opens the NAS side of a node run over a fresh FTP session. */
+/**
+ * Opens the NAS side of a node run over a fresh FTP session. Every node of a
+ * run talks to the same NAS: once one node's session found it silent, nodes
+ * that start later fail at once instead of each waiting out a connect timeout
+ * (the run must end within 2 minutes of the NAS going silent, however many
+ * nodes are still queued).
+ */
 export function ftpNodeNas(
   o: FtpNodeNasOptions,
   openSession: OpenSession = openNasSession,
 ): OpenNodeNas {
+  let silent: unknown;
   return async (node: string): Promise<NodeNas> => {
     // Validates the node name before it becomes part of any remote path.
     const layout = nodeLayout(o.ftp.dir, node);
+    if (silent !== undefined) {
+      throw new Error(
+        `the NAS does not answer (another node's session failed after its reconnect: ${errorMessage(silent)})`,
+      );
+    }
     const logger = o.logger.child({ node });
     const timings = {
       ...nasTimings(o.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS),
@@ -61,6 +74,13 @@ export function ftpNodeNas(
     const fs = await openSession(
       { ...o.ftp, timeoutMs: o.timeoutMs ?? timings.commandTimeoutMs },
       logger,
+    );
+    fs.gone.addEventListener(
+      'abort',
+      () => {
+        silent ??= fs.gone.reason;
+      },
+      { once: true },
     );
     return {
       timings,

@@ -300,4 +300,18 @@ describe('node run under a lease', () => {
     expect(r.guests[0]?.error).toMatch(/could not verify the NAS copy/);
     expect(r.reason).toMatch(/the NAS does not answer/);
   });
+
+  it('once one node found the NAS silent, a node that starts later fails at once', async () => {
+    const fs = nas();
+    fs.seedDir('/dump/pve2');
+    const openNas = memoryNas(fs, 'run-b');
+    const first = await openNas('pve1');
+    fs.goSilent();
+    const t0 = Date.now();
+    await expect(openNas('pve2')).rejects.toThrow(
+      /the NAS does not answer \(another node's session/,
+    );
+    expect(Date.now() - t0).toBeLessThan(100);
+    first.close();
+  });
 });
