@@ -190,6 +190,10 @@ interface Seen {
 }
 
 async function inspect(fs: LockFs, lockPath: string): Promise<Seen> {
+  // The holder first, its file times after: a takeover that lands between the two then
+  // shows as a fresh file time (held), never as the new holder with the old time, which
+  // would make a marker name nobody took yet and let a second racer win.
+  const holder = await readHolder(fs, lockPath);
   const listed = await fs.list(lockPath);
   const entries = listed ?? [];
   let lastWrite: Date | undefined;
@@ -199,7 +203,7 @@ async function inspect(fs: LockFs, lockPath: string): Promise<Seen> {
     if (t && (!lastWrite || t > lastWrite)) lastWrite = t;
   }
   return {
-    holder: await readHolder(fs, lockPath),
+    holder,
     lastWrite,
     isDir: listed !== undefined,
   };

@@ -196,4 +196,30 @@ describe('node lock lease (in memory, NAS clock)', () => {
     const freed = await acquireLock(fs, LOCK, me('run-d'), opts);
     expect(freed.acquired).toBe(true);
   });
+
+  it("a racer whose look at the lock straddles the winner's takeover still loses", async () => {
+    // b reads the old holder's file time, then a takes the lock over entirely, then b reads on.
+    class Straddled extends MemoryFs {
+      between: (() => Promise<void>) | undefined;
+      override async modifiedAt(path: string): Promise<Date | undefined> {
+        const t = await super.modifiedAt(path);
+        const run = this.between;
+        this.between = undefined;
+        if (run && path.endsWith('/holder.json')) await run();
+        return t;
+      }
+    }
+    const fs = new Straddled();
+    fs.seedDir('/dump');
+    await acquireLock(fs, LOCK, me('run-killed'), opts);
+    fs.advance(LEASE);
+    let a: Awaited<ReturnType<typeof acquireLock>> | undefined;
+    fs.between = async () => {
+      a = await acquireLock(fs, LOCK, me('run-a', 'a'), opts);
+    };
+    const b = await acquireLock(fs, LOCK, me('run-b', 'b'), opts);
+    expect(a?.acquired).toBe(true);
+    expect(b.acquired).toBe(false);
+    expect(JSON.parse(fs.snapshot(LOCK)['holder.json'] ?? '{}').runId).toBe('run-a');
+  });
 });
