@@ -21,3 +21,22 @@ export function parseDurationSeconds(text: string): number | undefined {
   }
   return total > 0 && Number.isSafeInteger(total) ? total : undefined;
 }
+
+/** Like {@link parseDurationSeconds}, in milliseconds (timers and leases). */
+export function parseDurationMs(text: string): number | undefined {
+  const seconds = parseDurationSeconds(text);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** `600000` → `10m` (the largest unit that divides it), for messages and reports. */
+export function formatDurationSetting(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
+    if (seconds > 0 && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}

@@ -10,12 +10,12 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { parseDurationSeconds } from './duration.js';
+import { parseDurationMs, parseDurationSeconds } from './duration.js';
 import { substituteEnv } from './env.js';
 import { type ConfigIssue, formatPath, fromZodIssues } from './issues.js';
 import { checkClusterUrl, checkRules } from './rules.js';
 import { type ConfigFile, configFile } from './schema.js';
-import type { ClusterAuth, Config } from './types.js';
+import { type ClusterAuth, type Config, DEFAULT_LOCK_LEASE_MS } from './types.js';
 
 /** A config file larger than this is not a config file. */
 const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -203,6 +203,7 @@ async function resolveFiles(
     metrics: file.metrics,
     // The schema has refused every text parseDurationSeconds does not accept.
     status: { maxAgeSeconds: parseDurationSeconds(file.status.maxAge) ?? 0 },
+    lockLeaseMs: parseDurationMs(file.lockLease) ?? DEFAULT_LOCK_LEASE_MS,
   };
   return { config, problems };
 }

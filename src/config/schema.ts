@@ -15,7 +15,7 @@ import {
   VMID_MAX,
   VMID_MIN,
 } from '../vocabulary.js';
-import { DURATION_FORMAT, parseDurationSeconds } from './duration.js';
+import { DURATION_FORMAT, parseDurationMs, parseDurationSeconds } from './duration.js';
 
 /** A whole number in a range, with one message naming both bounds. */
 function intIn(min: number, max: number) {
@@ -181,6 +181,22 @@ const notify = z
 const duration = z
   .string({ error: `expected ${DURATION_FORMAT}` })
   .refine((s) => parseDurationSeconds(s) !== undefined, { error: `expected ${DURATION_FORMAT}` });
+/** Shortest lease: the holder renews and times its NAS commands at a tenth of it, 1 s at least. */
+export const LOCK_LEASE_MIN_MS = 10_000;
+export const LOCK_LEASE_DEFAULT = '10m';
+
+/** `lockLease`: how long a node lock may go unrenewed (NAS clock) before another run takes it over. */
+const lockLease = z
+  .string({ error: 'expected a duration like 90s, 10m, 2h' })
+  .refine((s) => parseDurationMs(s) !== undefined, {
+    error: 'expected a duration like 90s, 10m, 2h',
+  })
+  .refine((s) => (parseDurationMs(s) ?? 0) >= LOCK_LEASE_MIN_MS, {
+    error: 'must be at least 10s',
+  })
+  .refine((s) => (parseDurationMs(s) ?? 0) <= 7 * 86_400_000, { error: 'must be at most 7d' })
+  .default(LOCK_LEASE_DEFAULT)
+  .describe('A node lock not renewed for this long (by the NAS clock) is stale and taken over.');
 
 /** The configuration file. */
 export const configFile = z.strictObject({
@@ -201,6 +217,7 @@ export const configFile = z.strictObject({
       maxAge: duration.default('26h').describe('A newest copy older than this is stale.'),
     })
     .default({ maxAge: '26h' }),
+  lockLease,
 });
 
 /** The file as parsed (defaults applied, secrets not yet resolved). */

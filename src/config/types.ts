@@ -81,4 +81,13 @@ export interface Config {
   metrics?: { textfile?: string };
   /** `maxAgeSeconds`: a guest whose newest copy is older is stale (`status.maxAge`). */
   status?: { maxAgeSeconds: number };
+  /**
+   * `lockLease` in ms: a node lock not renewed for this long (NAS clock) is stale.
+   * Always set by loadConfig; optional only so that hand-built configs may leave it out
+   * (then DEFAULT_LOCK_LEASE_MS applies).
+   */
+  lockLeaseMs?: number;
 }
+
+/** The default `lockLease` (10 minutes). */
+export const DEFAULT_LOCK_LEASE_MS = 600_000;

@@ -37,3 +37,17 @@ export interface RemoteFs {
   /** Write a small file as UTF-8, replacing it. */
   writeText(path: string, text: string): Promise<void>;
 }
+
+/**
+ * The NAS's own clock, read through file times: the node lock's lease is
+ * judged by times the NAS itself stamped, never by comparing two hosts' clocks.
+ */
+export interface RemoteClock {
+  /**
+   * Last modification time of a file as the NAS reports it (FTP MDTM, which
+   * vsftpd, pure-ftpd, proftpd and ftp-srv all answer; seconds or better);
+   * `undefined` when it does not exist. Ask only about files: what servers
+   * answer for a directory differs (vsftpd refuses, ftp-srv answers).
+   */
+  modifiedAt(path: string): Promise<Date | undefined>;
+}

@@ -8,6 +8,12 @@
  * re-established once per operation and the operation retried; a server that
  * refused (an FTP error code) is not retried. Aborting the signal closes the
  * client, which makes the running command fail at once.
+ *
+ * A session whose reconnect failed, or whose command failed again after the
+ * reconnect, is gone (issue #8: a NAS that stops answering): `gone` fires and
+ * every later command fails at once instead of waiting out its timeout again,
+ * until `revive()` manages one short-timeout login (the lock release's one
+ * last attempt).
  */
 import { Readable, Writable } from 'node:stream';
 import { Client, type FileInfo, FTPError } from 'basic-ftp';
@@ -16,7 +22,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import { NasError, type NasFailure, type NasOperation } from './errors.js';
 import { normalizeRemoteDir, TEMP_SUFFIX } from './layout.js';
-import type { RemoteEntry, RemoteFs } from './remoteFs.js';
+import type { RemoteClock, RemoteEntry, RemoteFs } from './remoteFs.js';
 
 /**
  * How to reach and log in to the NAS: the config's FTP settings (any object
@@ -32,7 +38,14 @@ export type FtpSettings = Pick<FtpConfig, 'host' | 'port' | 'user' | 'password' 
 };
 
 /** A live session; close() it when the node run ends (abort closes it too). */
-export interface NasSession extends RemoteFs {
+export interface NasSession extends RemoteFs, RemoteClock {
+  /** Fires once the NAS stopped answering: a command failed again after the one reconnect. */
+  readonly gone: AbortSignal;
+  /**
+   * After `gone`: one login with `timeoutMs` for the connect and every later command
+   * (the node lock's last release attempt). True when the NAS answered again.
+   */
+  revive(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 
@@ -57,20 +70,56 @@ class FtpNasSession implements NasSession {
   readonly #logger: Logger;
   readonly #signal: AbortSignal | undefined;
   #client: Client;
+  #timeoutMs: number;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** Set when the NAS stopped answering; cleared by a successful revive(). */
+  #dead: NasError | undefined;
+  readonly #gone = new AbortController();
   readonly #onAbort = () => this.#client.close();
 
   constructor(settings: FtpSettings, logger: Logger, signal: AbortSignal | undefined) {
     this.#settings = settings;
     this.#logger = logger;
     this.#signal = signal;
+    this.#timeoutMs = settings.timeoutMs ?? 30_000;
     this.#client = this.#newClient();
     signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 
   #newClient(): Client {
-    return new Client(this.#settings.timeoutMs ?? 30_000);
+    return new Client(this.#timeoutMs);
+  }
+
+  get gone(): AbortSignal {
+    return this.#gone.signal;
+  }
+
+  /** The NAS no longer answers: later commands fail at once with `error`'s message. */
+  #markDead(error: NasError): void {
+    if (this.#dead) return;
+    this.#dead = error;
+    this.#logger.error('the NAS does not answer: its session failed after the reconnect', {
+      host: this.#settings.host,
+      operation: error.operation,
+      error: error.message,
+    });
+    this.#gone.abort(error);
+  }
+
+  async revive(timeoutMs: number): Promise<boolean> {
+    if (this.#closed || this.#signal?.aborted) return false;
+    if (!this.#dead) return true;
+    this.#client.close();
+    this.#timeoutMs = timeoutMs;
+    this.#client = this.#newClient();
+    try {
+      await this.connect();
+    } catch {
+      return false;
+    }
+    this.#dead = undefined;
+    return true;
   }
 
   /** Servers never should, but never let the password reach a message through server text. */
@@ -158,6 +207,14 @@ class FtpNasSession implements NasSession {
     const task = this.#queue.then(async () => {
       if (this.#signal?.aborted) throw this.#error(operation, path, 'aborted', 'interrupted');
       if (this.#closed) throw this.#error(operation, path, 'closed', 'session closed');
+      if (this.#dead) {
+        throw this.#error(
+          operation,
+          path,
+          'connection',
+          `the NAS does not answer (the session failed after its reconnect: ${this.#dead.message})`,
+        );
+      }
       let reconnected = false;
       for (;;) {
         try {
@@ -167,15 +224,28 @@ class FtpNasSession implements NasSession {
         } catch (error) {
           if (error instanceof FTPError || error instanceof NasError)
             throw this.#wrap(operation, path, error);
-          if (this.#signal?.aborted || this.#closed || reconnected)
-            throw this.#wrap(operation, path, error);
-          await this.#reconnect(operation, path, error);
+          if (this.#signal?.aborted || this.#closed) throw this.#wrap(operation, path, error);
+          if (reconnected) throw this.#died(operation, path, error);
+          try {
+            await this.#reconnect(operation, path, error);
+          } catch (failed) {
+            throw this.#died(operation, path, failed);
+          }
           reconnected = true;
         }
       }
     });
     this.#queue = task.catch(() => undefined);
     return task;
+  }
+
+  /** A connection failure after (or of) the reconnect: the session is gone. */
+  #died(operation: NasOperation, path: string | undefined, error: unknown): NasError {
+    const wrapped = this.#wrap(operation, path, error);
+    if (wrapped.failure === 'connection' || wrapped.failure === 'refused') {
+      if (!this.#signal?.aborted && !this.#closed) this.#markDead(wrapped);
+    }
+    return wrapped;
   }
 
   #abs(operation: NasOperation, path: string): string {
@@ -226,6 +296,22 @@ class FtpNasSession implements NasSession {
   async size(path: string): Promise<number | undefined> {
     const p = this.#abs('size', path);
     return this.#run('size', p, (c) => this.#sizeOrUndefined(c, p));
+  }
+
+  async modifiedAt(path: string): Promise<Date | undefined> {
+    const p = this.#abs('modifiedAt', path);
+    return this.#run('modifiedAt', p, async (c) => {
+      try {
+        const time = await c.lastMod(p);
+        if (Number.isNaN(time.getTime())) {
+          throw this.#error('modifiedAt', p, 'invalid', 'the NAS answered MDTM with no time');
+        }
+        return time;
+      } catch (error) {
+        if (isFtpCode(error, NOT_FOUND)) return undefined;
+        throw error;
+      }
+    });
   }
 
   async mkdirp(dir: string): Promise<void> {

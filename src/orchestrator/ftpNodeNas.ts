@@ -6,6 +6,8 @@
  */
 import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
+import { DEFAULT_LOCK_LEASE_MS } from '../config/types.js';
+import { errorMessage } from '../errors.js';
 import { joinRemote, nodeLayout, TRANSFER_NAME } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
 import {
@@ -19,6 +21,7 @@ import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rota
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
 import { verifyFiles } from '../ftp/verify.js';
 import type { Logger } from '../log.js';
+import { nasTimings } from './nasTimings.js';
 import type { NodeNas, OpenNodeNas } from './nodeNas.js';
 import type { NodeRotationSummary } from './types.js';
 
@@ -38,27 +41,58 @@ export interface FtpNodeNasOptions {
   runId: string;
   logger: Logger;
   startedAt: Date;
+  /** The config's lockLease; default 10 minutes. The NAS timeouts derive from it (nasTimings.ts). */
+  lockLeaseMs?: number;
+  /** Overrides the FTP command timeout derived from the lease (tests, bench). */
   timeoutMs?: number;
+  /** Overrides the renewal interval derived from the lease (tests). */
+  renewEveryMs?: number;
 }
 
 /** Connects one FTP session (the real one by default; tests pass an in-memory NAS). */
 export type OpenSession = (settings: FtpSettings, logger: Logger) => Promise<NasSession>;
 
-/** Opens the NAS side of a node run over a fresh FTP session. */
+/**
+ * Opens the NAS side of a node run over a fresh FTP session. Every node of a
+ * run talks to the same NAS: once one node's session found it silent, nodes
+ * that start later fail at once instead of each waiting out a connect timeout
+ * (the run must end within 2 minutes of the NAS going silent, however many
+ * nodes are still queued).
+ */
 export function ftpNodeNas(
   o: FtpNodeNasOptions,
   openSession: OpenSession = openNasSession,
 ): OpenNodeNas {
+  let silent: unknown;
   return async (node: string): Promise<NodeNas> => {
     // Validates the node name before it becomes part of any remote path.
     const layout = nodeLayout(o.ftp.dir, node);
+    if (silent !== undefined) {
+      throw new Error(
+        `the NAS does not answer (another node's session failed after its reconnect: ${errorMessage(silent)})`,
+      );
+    }
     const logger = o.logger.child({ node });
+    const timings = {
+      ...nasTimings(o.lockLeaseMs ?? DEFAULT_LOCK_LEASE_MS),
+      ...(o.renewEveryMs ? { renewEveryMs: o.renewEveryMs } : {}),
+    };
     // No abort signal: after an interrupt we still release the lock and write the manifest.
     const fs = await openSession(
-      { ...o.ftp, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) },
+      { ...o.ftp, timeoutMs: o.timeoutMs ?? timings.commandTimeoutMs },
       logger,
     );
+    fs.gone.addEventListener(
+      'abort',
+      () => {
+        silent ??= fs.gone.reason;
+      },
+      { once: true },
+    );
     return {
+      timings,
+      gone: fs.gone,
+      revive: (timeoutMs) => fs.revive(timeoutMs),
       lock: (breakLock) =>
         acquireLock(
           fs,
@@ -69,7 +103,7 @@ export function ftpNodeNas(
             pid: process.pid,
             startedAt: o.startedAt.toISOString(),
           },
-          { breakLock, logger },
+          { breakLock, logger, leaseMs: timings.leaseMs },
         ),
       heal: async () => {
         const r = await prepareNodeTree(fs, layout.nodeDir, {

@@ -9,6 +9,7 @@ import type { LockResult } from '../ftp/lock.js';
 import type { Manifest, ManifestGuest } from '../ftp/manifest.js';
 import type { VerifyResult } from '../ftp/verify.js';
 import type { PveClient } from '../pveApi/index.js';
+import type { NasTimings } from './nasTimings.js';
 import type { NodeRotationSummary } from './types.js';
 
 /** The API calls a node run makes. */
@@ -19,7 +20,10 @@ export type NodeApi = Pick<
 
 /** One node's NAS tree over one FTP session (never two commands at once). */
 export interface NodeNas {
-  /** Take `{dir}/{node}/.lock`; `breakLock` clears a lock held by someone else first. */
+  /**
+   * Take `{dir}/{node}/.lock` (a lease: renew it every `timings.renewEveryMs`; a stale one is
+   * taken over); `breakLock` clears a lock held by someone else first.
+   */
   lock(breakLock: boolean): Promise<LockResult>;
   /** Heal what an interrupted earlier run left (rotation journal, leftover transfer/); returns the steps done. */
   heal(): Promise<string[]>;
@@ -42,6 +46,15 @@ export interface NodeNas {
    * without a readable manifest throws, and the caller keeps the node copy.
    */
   recordInGeneration?(generation: string, guest: ManifestGuest): Promise<void>;
+  /** Lease and NAS timeouts of this node run. */
+  readonly timings: NasTimings;
+  /**
+   * Fires once the NAS stopped answering (a command failed again after the one reconnect);
+   * its reason is the NAS error. From then on every NAS call fails at once.
+   */
+  readonly gone: AbortSignal;
+  /** After `gone`: one login with `timeoutMs` (the lock release's last attempt); true when it worked. */
+  revive(timeoutMs: number): Promise<boolean>;
   close(): void;
 }
 

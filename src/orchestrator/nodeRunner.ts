@@ -3,12 +3,20 @@
  * earlier run, the guests strictly one after another, then manifest and
  * rotation, and the lock released however it ends. Returns a NodeResult; only
  * a bug throws.
+ *
+ * The lock is a lease kept while the guests run (leaseKeeper.ts). A lost lease
+ * starts no further guest. A NAS that stops answering (its session failed
+ * after the reconnect) ends the node: the running vzdump is stopped through
+ * the API (its archive could not leave the node disk), the guests not yet
+ * started are `not-started`, no manifest or rotation is attempted, and the
+ * lock release gets one short last attempt (nasTimings.ts counts the worst case).
  */
 
 import { errorMessage } from '../errors.js';
 import type { Manifest } from '../ftp/manifest.js';
 import type { Logger } from '../log.js';
 import { type GuestJob, type GuestRunContext, runGuest } from './guestRunner.js';
+import { keepLease, type LeaseKeeper } from './leaseKeeper.js';
 import { settleLeftovers } from './leftovers.js';
 import type { NodeApi, NodeNas, OpenNodeNas } from './nodeNas.js';
 import type { NodePlan } from './plan.js';
@@ -134,20 +142,90 @@ async function underLock(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
     }
     return end(run, 'locked', lock.message);
   }
+  if (lock.tookOver) {
+    const { holder, idleMs, message } = lock.tookOver;
+    result.warnings.push(message);
+    result.lockTakenOver = {
+      ...(holder
+        ? {
+            holder: {
+              runId: holder.runId,
+              host: holder.host,
+              pid: holder.pid,
+              startedAt: holder.startedAt,
+            },
+          }
+        : {}),
+      idleMs,
+    };
+  }
+  const keeper = keepLease({
+    renew: () => lock.renew(),
+    everyMs: nas.timings.renewEveryMs,
+    leaseMs: nas.timings.leaseMs,
+    logger: log,
+  });
   try {
-    return await backUpGuests(run, nas);
+    return await backUpGuests(run, nas, keeper);
   } finally {
-    try {
-      await lock.release();
-    } catch (error) {
-      result.warnings.push(`could not release the node lock: ${errorMessage(error)}`);
-      log.error('could not release the node lock', { error: errorMessage(error) });
-    }
+    keeper.stop();
+    await releaseLock(run, nas, lock.release);
   }
 }
 
+/**
+ * Release the lock; after the NAS stopped answering, one login and release
+ * within `releaseTimeoutMs` (the session is closed at the deadline), no more.
+ */
+async function releaseLock(run: NodeRun, nas: NodeNas, release: () => Promise<void>) {
+  const { result, log } = run;
+  const fail = (why: string) => {
+    result.warnings.push(`could not release the node lock: ${why}`);
+    log.error('could not release the node lock', { error: why });
+  };
+  if (!nas.gone.aborted) {
+    try {
+      await release();
+    } catch (error) {
+      fail(errorMessage(error));
+    }
+    return;
+  }
+  const ms = nas.timings.releaseTimeoutMs;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const attempt = (async () => {
+    if (!(await nas.revive(ms))) throw new Error('the NAS still does not answer');
+    await release();
+  })();
+  try {
+    if ((await Promise.race([attempt, deadline])) === 'late') {
+      // Closing the session makes the pending command fail at once.
+      nas.close();
+      attempt.catch(() => undefined);
+      fail(
+        `no answer within ${Math.round(ms / 1000)} s (the NAS does not answer); the lease frees it`,
+      );
+    }
+  } catch (error) {
+    fail(`${errorMessage(error)}; the lease frees it`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Why no further guest may start on this node, if any: the NAS went silent, or the lease was lost. */
+function stopReason(nas: NodeNas, keeper: LeaseKeeper): string | undefined {
+  if (nas.gone.aborted) return `the NAS does not answer: ${errorMessage(nas.gone.reason)}`;
+  keeper.check();
+  if (keeper.lost.aborted) return `lost the node lock: ${errorMessage(keeper.lost.reason)}`;
+  return undefined;
+}
+
 /** Heal the tree, back the guests up one after another, then write the manifest and rotate. */
-async function backUpGuests(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
+async function backUpGuests(run: NodeRun, nas: NodeNas, keeper: LeaseKeeper): Promise<NodeResult> {
   const { plan, settings, ctx, log, now, result } = run;
   try {
     const healed = await nas.heal();
@@ -163,8 +241,13 @@ async function backUpGuests(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
   const runStarted = new Date(now()).toISOString();
   const manifestOf = (guests: GuestResult[]) => buildManifest(run, runStarted, guests);
   await takeCareOfLeftovers(run, nas, manifestOf);
+  // The NAS going silent stops the running vzdump too: its archive could not leave the node.
+  const stopTask = AbortSignal.any([ctx.forceSignal, nas.gone]);
+  let stopped: string | undefined;
   for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
+    stopped = stopReason(nas, keeper);
+    if (stopped) break;
     ctx.onProgress?.(
       plan.node,
       `guest ${guest.vmid}${guest.name ? ` (${guest.name})` : ''}: vzdump ${i + 1}/${plan.guests.length}`,
@@ -184,7 +267,7 @@ async function backUpGuests(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
         api: ctx.api,
         nas,
         logger: log,
-        forceSignal: ctx.forceSignal,
+        forceSignal: stopTask,
         onProgress: (line) => ctx.onProgress?.(plan.node, line),
         // The manifest in transfer/ says the guest is saved before its node copy goes: a run
         // killed after that delete leaves a transfer/ whose good copies rotation protects.
@@ -196,6 +279,13 @@ async function backUpGuests(run: NodeRun, nas: NodeNas): Promise<NodeResult> {
       },
     );
     result.guests.push(guestResult);
+  }
+  stopped ??= stopReason(nas, keeper);
+  if (stopped) {
+    // Not ours for sure any more (lease), or not reachable (NAS): leave the tree as it is;
+    // the verified archives stay in transfer/ and the next run heals it into a generation.
+    log.error(`node ${plan.node}: ${stopped}`);
+    return end(run, 'error', stopped);
   }
   if (ctx.signal.aborted) result.guests.push(...notStarted(run, 'interrupted'));
 

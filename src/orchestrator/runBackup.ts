@@ -105,6 +105,7 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
         runId,
         logger,
         startedAt,
+        ...(o.config.lockLeaseMs !== undefined ? { lockLeaseMs: o.config.lockLeaseMs } : {}),
         ...(o.tuning?.ftpTimeoutMs ? { timeoutMs: o.tuning.ftpTimeoutMs } : {}),
       });
     const results = await runPool(planned.plans, o.config.backup.parallelNodes, async (plan) => {

@@ -86,6 +86,8 @@ export interface NodeResult {
   reason?: string;
   /** For `locked`: who holds the lock (as read from it). */
   lockHolder?: LockInfo;
+  /** A stale lock this run took over: its old holder (when readable) and how long it went unrenewed (NAS clock). */
+  lockTakenOver?: { holder?: LockInfo; idleMs: number };
   guests: GuestResult[];
   /** Guests of the node the plan left out, with the reason (not failures). */
   skipped: { vmid: number; type: GuestType; name?: string; reason: string }[];

@@ -126,6 +126,7 @@ describe('built CLI basics', () => {
       'notify',
       'metrics',
       'status',
+      'lockLease',
     ]);
   });
 

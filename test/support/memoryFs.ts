@@ -11,13 +11,19 @@
  * {@link SimulatedCrash} before it takes effect. A recursive removeDir counts
  * one operation per file and per directory, like the DELE/RMD it costs on FTP,
  * so a crash can leave a half-deleted directory.
+ *
+ * The NAS clock: every file written gets the time of `clock` (a number of ms
+ * the test moves with `advance()`), and `modifiedAt` answers it like MDTM
+ * (files only), so a test of a 10-minute lease runs in milliseconds.
+ * `goSilent()` plays a NAS that stops answering: every call then fails like a
+ * session whose reconnect failed, and `gone` fires.
  */
 import { posix } from 'node:path';
 import type { RemoteEntry } from '../../src/ftp/remoteFs.js';
 import type { NasSession } from '../../src/ftp/session.js';
 
 type DirNode = { kind: 'dir'; children: Map<string, Node> };
-type Node = { kind: 'file'; data: string } | DirNode;
+type Node = { kind: 'file'; data: string; mtime: number } | DirNode;
 
 /** Thrown by a mutating call once the crash budget is spent. */
 export class SimulatedCrash extends Error {
@@ -48,6 +54,49 @@ export class MemoryFs implements NasSession {
   /** Mutating operations performed so far. */
   mutations = 0;
   private budget = Number.POSITIVE_INFINITY;
+  /** The NAS's clock in ms (any epoch; tests move it with advance()). */
+  clock = Date.UTC(2026, 11, 1, 2, 0, 0);
+  private readonly goneController = new AbortController();
+  private silent: Error | undefined;
+
+  /** Fires when goSilent() was called. */
+  get gone(): AbortSignal {
+    return this.goneController.signal;
+  }
+
+  /** Move the NAS clock forward. */
+  advance(ms: number): void {
+    this.clock += ms;
+  }
+
+  /** From now on every call fails (as after a failed reconnect) and `gone` fires. */
+  goSilent(): void {
+    this.silent = new MemoryFsError(0, 'the NAS does not answer');
+    this.goneController.abort(this.silent);
+  }
+
+  /** The NAS answers again for the brief last attempt when `answers` (default: still silent). */
+  reviveAnswers = false;
+
+  async revive(_timeoutMs: number): Promise<boolean> {
+    if (!this.silent) return true;
+    if (!this.reviveAnswers) return false;
+    this.silent = undefined;
+    return true;
+  }
+
+  async modifiedAt(path: string): Promise<Date | undefined> {
+    this.count('modifiedAt');
+    const n = this.lookup(path);
+    return n?.kind === 'file' ? new Date(n.mtime) : undefined;
+  }
+
+  /** Test setup: set a file's modification time (as `touch -d` on the NAS would). */
+  setModifiedAt(path: string, time: number): void {
+    const n = this.lookup(path);
+    if (n?.kind !== 'file') throw new Error(`setModifiedAt: ${path} is not a file`);
+    n.mtime = time;
+  }
 
   /** Throw SimulatedCrash on the (k+1)-th mutating operation from now on. */
   /** Nothing to close in memory; lets the real node adapter bind to this NAS. */
@@ -159,7 +208,7 @@ export class MemoryFs implements NasSession {
     if (parent.children.get(name)?.kind === 'dir')
       throw new MemoryFsError(550, `${path}: is a dir`);
     this.mutate();
-    parent.children.set(name, { kind: 'file', data: text });
+    parent.children.set(name, { kind: 'file', data: text, mtime: this.clock });
   }
 
   /** Test setup without counting or crashing: create a file (and its parents). */
@@ -176,7 +225,7 @@ export class MemoryFs implements NasSession {
       if (next.kind !== 'dir') throw new Error(`seed: ${part} is a file`);
       cur = next;
     }
-    cur.children.set(name, { kind: 'file', data });
+    cur.children.set(name, { kind: 'file', data, mtime: this.clock });
   }
 
   /** Test setup: create an (empty) directory and its parents. */
@@ -220,6 +269,7 @@ export class MemoryFs implements NasSession {
   }
 
   private count(op: string): void {
+    if (this.silent) throw this.silent;
     this.calls[op] = (this.calls[op] ?? 0) + 1;
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Manifest } from '../../../src/ftp/manifest.js';
 import type { VerifyResult } from '../../../src/ftp/verify.js';
 import { silentLogger } from '../../../src/log.js';
+import { nasTimings } from '../../../src/orchestrator/nasTimings.js';
 import type { NodeApi, NodeNas } from '../../../src/orchestrator/nodeNas.js';
 import { runNode } from '../../../src/orchestrator/nodeRunner.js';
 import type { NodePlan } from '../../../src/orchestrator/plan.js';
@@ -83,6 +84,7 @@ function world(
         };
       return {
         acquired: true,
+        renew: async () => {},
         release: async () => {
           events.push('release');
         },
@@ -116,6 +118,9 @@ function world(
       manifests.push({ manifest, rotate });
       return { rotated: rotate, removed: [], retainedPastKeep: [], steps: [] };
     },
+    timings: nasTimings(600_000),
+    gone: new AbortController().signal,
+    revive: async () => true,
     close() {
       events.push('close');
     },
