@@ -329,7 +329,14 @@ export async function acquireLock(
       return heldResult(lockPath, seen.holder, me, localHost);
     }
     const idleMs = (await nasNow(fs, parent)).getTime() - seen.lastWrite.getTime();
-    if (idleMs < leaseMs) {
+    // A holder that ran on this host and whose pid is gone provably no longer runs (a kill -9
+    // on the cron host): it need not wait out the lease. Elsewhere only the lease can tell.
+    const provenDead =
+      seen.holder !== undefined &&
+      seen.holder.host === localHost &&
+      seen.holder.pid !== me.pid &&
+      !pidAlive(seen.holder.pid);
+    if (idleMs < leaseMs && !provenDead) {
       return heldResult(lockPath, seen.holder, me, localHost, { ms: idleMs, leaseMs });
     }
     // The marker names the old holder and the state judged stale (its newest file time):
@@ -356,7 +363,10 @@ export async function acquireLock(
     tookOver = {
       ...(seen.holder ? { holder: info(seen.holder) } : {}),
       idleMs,
-      message: `took over stale node lock ${lockPath} of ${who}: not renewed for ${age(idleMs)} by the NAS clock (lease ${age(leaseMs)})`,
+      message:
+        idleMs < leaseMs
+          ? `took over stale node lock ${lockPath} of ${who}: it ran on this host and its process is gone`
+          : `took over stale node lock ${lockPath} of ${who}: not renewed for ${age(idleMs)} by the NAS clock (lease ${age(leaseMs)})`,
     };
   }
 

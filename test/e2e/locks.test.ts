@@ -1,8 +1,9 @@
 /**
  * The node lock and crash healing through the BUILT CLI: a second run skips a
  * node whose lock is held (exit 3, naming the holder); a run killed with -9
- * leaves its lock, reported as stale; --break-lock clears it and the next run
- * heals the leftover transfer/ into its own generation.
+ * leaves its lock, which the next run on the same host takes over at once (the
+ * holder's process is gone) and whose leftover transfer/ it heals into its own
+ * generation.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -68,7 +69,7 @@ describe('node lock', () => {
     expect(done.code, done.stderr).toBe(0);
   }, 60_000);
 
-  it('a killed run leaves a stale lock that is reported, broken with --break-lock, and its transfer/ healed', async () => {
+  it('a killed run leaves a lock the next run on this host takes over (its process is gone), healing its transfer/', async () => {
     const transfer = join(world.ftpRoot, DEMO_FTP_DIR, 'pve1', 'transfer');
     const killed = startCli(args(), opts());
     // Kill -9 once the first guest's archive is on the NAS (the second is under way).
@@ -82,17 +83,13 @@ describe('node lock', () => {
     await killed.done;
     await world.sim.idle();
 
-    const refused = await runCli(args(), opts());
-    expect(refused.code, refused.stderr).toBe(3);
-    const held = jsonReport<RunReport>(refused).nodes[0];
-    expect(held?.status).toBe('locked');
-    expect(held?.reason).toMatch(/stale/);
-    expect(held?.reason).toMatch(/--break-lock/);
-
     const before = await nasLayout(world);
-    const healed = await runCli([...args(), '--break-lock'], opts());
+    expect(before.pve1?.['.lock']).toBeDefined();
+    const healed = await runCli(args(), opts());
     expect(healed.code, healed.stderr).toBe(0);
     const report = jsonReport<RunReport>(healed);
+    expect(report.nodes[0]?.lockTakenOver?.holder?.pid).toBe(killed.child.pid);
+    expect(report.nodes[0]?.warnings.join('\n')).toMatch(/process is gone/);
     expect(report.nodes[0]?.healing?.join('\n')).toMatch(/transfer/);
     const after = await nasLayout(world);
     // The killed run's upload became its own generation (daily.1) below this run's daily.0.

@@ -89,22 +89,23 @@ describe.each(modes())('node lock on $label', ({ kind, tls }) => {
     }
   });
 
-  it('reports a lock whose holder no longer runs on this host as stale, and keeps it', async () => {
+  it('takes over at once a lock whose holder ran on this host and no longer runs', async () => {
     const fs = await sessions.open(server, tls);
     const lock = lockOf();
     const pid = await deadPid();
     const old = await acquireLock(fs, lock, me('run-killed', { pid }), { breakLock: false });
     expect(old.acquired).toBe(true);
+    // Well within the lease: only the dead process proves it stale.
     const again = await acquireLock(fs, lock, me('run-new'), { breakLock: false });
     expect(again).toMatchObject({
-      acquired: false,
-      stale: true,
-      holder: { runId: 'run-killed', pid },
+      acquired: true,
+      tookOver: { holder: { runId: 'run-killed', pid } },
     });
-    if (again.acquired) return;
-    expect(again.message).toMatch(/stale.*--break-lock/);
+    if (!again.acquired) return;
+    expect(again.tookOver?.message).toMatch(/process is gone/);
     const holder = JSON.parse(await readFile(join(server.root, lock, 'holder.json'), 'utf8'));
-    expect(holder.runId).toBe('run-killed');
+    expect(holder.runId).toBe('run-new');
+    await again.release();
   });
 
   it('reports a lock without a readable holder, naming --break-lock', async () => {
