@@ -1,14 +1,18 @@
 /**
  * Streaming tar check (docs/archive-formats.md): every header's checksum, data
  * skipped with block padding, the end-of-archive marker (two zero blocks), only
- * zeros after it, and the vzdump guest config among the first entries.
+ * zeros after it, and the vzdump guest config: an LXC archive starts with
+ * `./etc/vzdump/pct.conf` (vzdump names it to tar before the root tree); an
+ * OpenVZ archive holds `./etc/vzdump/vps.conf` somewhere in tree order (vzdump
+ * copied it into the private area and tars `find .` of that).
  */
 import type { ArchiveProblem, ContentChecker } from './types.js';
 
 const BLOCK = 512;
-/** vzdump puts the config first; allow a few entries of slack (pax headers, `./`). */
-const CONFIG_WITHIN = 4;
-const CONFIG_NAMES = new Set(['etc/vzdump/pct.conf', 'etc/vzdump/vps.conf']);
+/** Where pct.conf must be: first, with slack for entries a tar tool may put before it. */
+const PCT_WITHIN = 4;
+const PCT_CONF = 'etc/vzdump/pct.conf';
+const VPS_CONF = 'etc/vzdump/vps.conf';
 const META_MAX = 64 * 1024;
 
 function parseNumber(h: Buffer, at: number, len: number): number | undefined {
@@ -45,6 +49,7 @@ export class TarCheck implements ContentChecker {
   private ended = false;
   private stopped = false;
   private entries: string[] = [];
+  private sawVpsConf = false;
   private currentName = '';
 
   private problem(code: string, message: string, offset?: number): void {
@@ -139,10 +144,9 @@ export class TarCheck implements ContentChecker {
     }
     this.longName = undefined;
     this.currentName = name;
-    if (this.entries.length < CONFIG_WITHIN) {
-      this.entries.push(normalise(name));
-      if (this.entries.length === CONFIG_WITHIN) this.checkConfig();
-    }
+    const normalised = normalise(name);
+    if (normalised === VPS_CONF) this.sawVpsConf = true;
+    if (this.entries.length < PCT_WITHIN) this.entries.push(name);
   }
 
   private finishMeta(): void {
@@ -161,10 +165,10 @@ export class TarCheck implements ContentChecker {
   private checkConfig(): void {
     if (this.configChecked) return;
     this.configChecked = true;
-    if (!this.entries.some((e) => CONFIG_NAMES.has(e))) {
+    if (!this.entries.some((e) => normalise(e) === PCT_CONF) && !this.sawVpsConf) {
       this.problem(
         'tar-no-guest-config',
-        `none of the first ${CONFIG_WITHIN} tar entries is ./etc/vzdump/pct.conf or ./etc/vzdump/vps.conf (found: ${this.entries.join(', ') || 'none'})`,
+        `no ./etc/vzdump/pct.conf among the first ${PCT_WITHIN} tar entries and no ./etc/vzdump/vps.conf anywhere (first entries: ${this.entries.join(', ') || 'none'})`,
       );
     }
   }

@@ -1,7 +1,9 @@
 /**
  * The uncompressed tar stream vzdump writes for a container (docs/archive-formats.md):
- * `./etc/vzdump/pct.conf` (LXC) or `./etc/vzdump/vps.conf` (OpenVZ) first, then the
- * root tree starting at `./`, then the end-of-archive marker (two zero blocks).
+ * LXC: `./etc/vzdump/pct.conf` first (tar is handed it before the root tree),
+ * then the tree from `./`. OpenVZ: vzdump copies the config into the private
+ * area as `etc/vzdump/vps.conf` and tars a `find .` of it, so vps.conf comes in
+ * tree order. Then the end-of-archive marker (two zero blocks).
  * The payload length is free: a filler file takes the bulk, and zero bytes after
  * the end-of-archive marker (as tar's own record padding) take the last < 512.
  */
@@ -67,17 +69,20 @@ export function containerConfig(kind: 'lxc' | 'openvz', vmid: number): string {
 
 /** Everything before the filler file's header. */
 function head(kind: 'lxc' | 'openvz', vmid: number): Buffer {
-  const conf = kind === 'lxc' ? './etc/vzdump/pct.conf' : './etc/vzdump/vps.conf';
-  return Buffer.concat([
-    fileEntry(conf, containerConfig(kind, vmid)),
+  const conf = containerConfig(kind, vmid);
+  const tree = [
     dirEntry('./'),
     dirEntry('./etc/'),
     fileEntry('./etc/hostname', `ct${vmid}\n`),
     fileEntry('./etc/os-release', 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n'),
+    ...(kind === 'openvz'
+      ? [dirEntry('./etc/vzdump/'), fileEntry('./etc/vzdump/vps.conf', conf)]
+      : []),
     dirEntry('./root/'),
     dirEntry('./var/'),
     dirEntry('./var/lib/'),
-  ]);
+  ];
+  return Buffer.concat(kind === 'lxc' ? [fileEntry('./etc/vzdump/pct.conf', conf), ...tree] : tree);
 }
 
 /** Smallest payload a tar of this kind can have (empty filler file). */
