@@ -17,12 +17,19 @@ const MB = 1e6;
 const size = Number(process.env.BENCH_ARCHIVE_MB ?? 1024) * 1024 * 1024;
 const only = process.env.BENCH_ONLY?.split(',') as ArchiveCompressor[] | undefined;
 const dir = process.env.BENCH_DIR ?? '.tmp/bench-archives';
-const suffix: Record<ArchiveCompressor, string> = { none: '', gzip: '.gz', lzo: '.lzo', zstd: '.zst' };
+const suffix: Record<ArchiveCompressor, string> = {
+  none: '',
+  gzip: '.gz',
+  lzo: '.lzo',
+  zstd: '.zst',
+};
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 
 await mkdir(dir, { recursive: true });
-console.log('compressor  generate MB/s  check MB/s  check peak RSS MiB  sha256sum MB/s  check/sha256sum');
+console.log(
+  'compressor  generate MB/s  check MB/s  check peak RSS MiB  sha256sum MB/s  check/sha256sum',
+);
 for (const c of only ?? (['none', 'gzip', 'lzo', 'zstd'] as const)) {
   const file = path.join(dir, `vzdump-lxc-100-2024_01_01-00_00_00.tar${suffix[c]}`);
   try {
