@@ -27,7 +27,7 @@ function contentChecker(name: string): ContentChecker | undefined {
 
 /** Reads `source` to its end once and reports what is wrong with the archive. */
 export async function checkArchive(
-  source: AsyncIterable<Buffer | Uint8Array | string>,
+  source: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>,
   options: CheckArchiveOptions,
 ): Promise<ArchiveCheckResult> {
   const problems: ArchiveProblem[] = [];
