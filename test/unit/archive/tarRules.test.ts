@@ -56,4 +56,18 @@ describe('tar guest-config rule', () => {
     expect(r.ok).toBe(false);
     expect(r.problems.map((p) => p.code)).toEqual(['tar-no-guest-config']);
   });
+
+  it('reads archives compressed by the real gzip, lzop and zstd (not only the simulator)', async () => {
+    const plain = tar('vzdump-lxc-5-2024_01_01-00_00_00.tar', './etc/vzdump/pct.conf', './usr');
+    for (const [ext, cmd] of [
+      ['gz', 'gzip -c'],
+      ['lzo', 'lzop -c'],
+      ['zst', 'zstd -q -c'],
+    ] as const) {
+      const file = `${plain}.${ext}`;
+      execFileSync('sh', ['-c', `${cmd} "$1" > "$2"`, 'sh', plain, file]);
+      const r = await checkFile(file);
+      expect([ext, r.problems]).toEqual([ext, []]);
+    }
+  });
 });
