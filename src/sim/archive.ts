@@ -1,13 +1,21 @@
 /**
- * Archive files as vzdump names and writes them (docs/pve-facts.md#archives): the name from
- * type, vmid and the node-local start time; the extension from guest type and
- * compressor; content written as `<basename>.dat` and renamed at the end.
- * Content is deterministic and streamed in chunks, so 1 GiB never sits in memory.
+ * Archive files as vzdump names and writes them (docs/pve-facts.md#archives): the name from type, vmid and
+ * the node-local start time; the extension from guest type and compressor;
+ * content written as `<basename>.dat` and renamed at the end. Content is what
+ * vzdump writes (a tar or a VMA, compressed as asked; docs/archive-formats.md),
+ * deterministic per vmid, exactly the asked size, and streamed in chunks, so
+ * 1 GiB never sits in memory. Sizes too small to hold a real archive get
+ * deterministic filler bytes instead (`archiveByte`).
  */
 import { createWriteStream } from 'node:fs';
 import { rename } from 'node:fs/promises';
 import path from 'node:path';
-import { finished } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
+import { paddedPayload, writePadded } from './archiveCompress.js';
+import { lzopPlan, lzopStream } from './archiveLzop.js';
+import { minTarPayload, tarStream } from './archiveTar.js';
+import { minVmaPayload, vmaStream } from './archiveVma.js';
 import type { GuestType } from './scenario.js';
 
 const pad = (n: number): string => String(n).padStart(2, '0');
@@ -61,9 +69,63 @@ function fillChunk(buf: Buffer, vmid: number, offset: number, len: number): void
   }
 }
 
+/** Fixed timestamp inside generated archives, so content depends on the seed only. */
+const CONTENT_TIME = 1_700_000_000;
+
+export type ArchiveCompressor = 'none' | 'gzip' | 'lzo' | 'zstd';
+
+/** The compressor an archive extension implies (`tar.zst` → zstd, `tgz` → gzip). */
+export function compressorOf(ext: string): ArchiveCompressor {
+  if (ext.endsWith('.gz') || ext === 'tgz') return 'gzip';
+  if (ext.endsWith('.lzo')) return 'lzo';
+  if (ext.endsWith('.zst')) return 'zstd';
+  return 'none';
+}
+
 /**
- * Writes `size` deterministic bytes to `<dir>/<basename>.dat`, then renames it
- * to `<dir>/<basename>.<ext>`. Honours `signal` between chunks.
+ * Writes a real archive of exactly `size` bytes to `file`: a tar (container) or
+ * VMA (qemu) compressed as asked. Returns false, writing nothing, when `size`
+ * is too small for one.
+ */
+export async function writeRealArchive(
+  file: string,
+  type: GuestType,
+  compressor: ArchiveCompressor,
+  seed: number,
+  size: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const min = type === 'qemu' ? minVmaPayload(seed) : minTarPayload(type, seed);
+  const payload = (n: number): Iterable<Buffer> =>
+    type === 'qemu' ? vmaStream(seed, seed, n, CONTENT_TIME) : tarStream(type, seed, seed, n);
+  switch (compressor) {
+    case 'none': {
+      if (size < min) return false;
+      await pipeline(Readable.from(payload(size)), createWriteStream(file), { signal });
+      return true;
+    }
+    case 'lzo': {
+      const plan = lzopPlan(size, min);
+      if (!plan) return false;
+      await pipeline(
+        Readable.from(lzopStream(payload(plan.payload), plan.nameLen, CONTENT_TIME)),
+        createWriteStream(file),
+        { signal },
+      );
+      return true;
+    }
+    default: {
+      const n = paddedPayload(compressor, size);
+      if (n < min) return false;
+      await writePadded(compressor, payload(n), file, size, signal);
+      return true;
+    }
+  }
+}
+
+/**
+ * Writes the archive `<basename>.<ext>` of `size` bytes to `<dir>` through
+ * `<basename>.dat`, renamed at the end. Honours `signal` between chunks.
  */
 export async function writeArchive(
   dir: string,
@@ -75,6 +137,11 @@ export async function writeArchive(
 ): Promise<string> {
   const tmp = path.join(dir, `${basename}.dat`);
   const final = path.join(dir, `${basename}.${ext}`);
+  const type = parseArchiveName(`${basename}.${ext}`)?.type;
+  if (type && (await writeRealArchive(tmp, type, compressorOf(ext), vmid, size, signal))) {
+    await rename(tmp, final);
+    return final;
+  }
   const out = createWriteStream(tmp);
   try {
     for (let off = 0; off < size; off += CHUNK) {
