@@ -103,12 +103,39 @@ export function savedGuests(m: Manifest | undefined): Set<number> {
   return new Set((m?.guests ?? []).filter((g) => g.status === 'saved').map((g) => g.vmid));
 }
 
+/** vmid and type of a vzdump archive name (`vzdump-lxc-101-2026_11_30-02_00_05.tar.zst`). */
+const ARCHIVE_NAME = /^vzdump-(lxc|openvz|qemu)-(\d{3,9})-/;
+
 /**
  * The manifest written into a leftover `transfer/` that had none, when it is
- * adopted as its own generation: no guest is claimed saved, so it protects
- * nothing, and `incomplete` tells `generations` the files were never verified.
+ * adopted as its own generation: no guest is claimed saved (nothing there was
+ * verified), but every guest whose archive is there is listed as `failed` with
+ * its files, so retention keeps that generation until each of them has a newer
+ * saved copy, and `incomplete` tells `generations` the files were never verified.
  */
-export function incompleteManifest(o: { runId: string; node: string; at: string }): Manifest {
+export function incompleteManifest(o: {
+  runId: string;
+  node: string;
+  at: string;
+  /** The files found in the leftover transfer/. */
+  files?: readonly { name: string; size: number }[];
+}): Manifest {
+  const guests = new Map<number, ManifestGuest>();
+  for (const f of o.files ?? []) {
+    const m = ARCHIVE_NAME.exec(f.name);
+    if (!m) continue;
+    const vmid = Number(m[2]);
+    const guest = guests.get(vmid) ?? {
+      vmid,
+      type: m[1] as ManifestGuest['type'],
+      name: '',
+      status: 'failed' as const,
+      error: 'not verified: left by an interrupted run',
+      files: [],
+    };
+    guest.files.push({ name: f.name, size: f.size });
+    guests.set(vmid, guest);
+  }
   return {
     version: 1,
     runId: o.runId,
@@ -117,7 +144,12 @@ export function incompleteManifest(o: { runId: string; node: string; at: string 
     pveVersion: '',
     startedAt: '',
     finishedAt: o.at,
-    guests: [],
+    guests: [...guests.values()].sort((a, b) => a.vmid - b.vmid),
     incomplete: true,
   };
+}
+
+/** The vmids of every guest a manifest mentions, saved or not. */
+export function mentionedGuests(m: Manifest | undefined): Set<number> {
+  return new Set((m?.guests ?? []).map((g) => g.vmid));
 }

@@ -16,7 +16,12 @@ import {
 import type { RemoteEntry } from './remoteFs.js';
 import { applyRenames, executePlan, type RotationFs, replayJournal } from './rotateExec.js';
 import { parseJournal } from './rotateJournal.js';
-import { isTrashName, JOURNAL, TRANSFER } from './rotateNames.js';
+import { generationIndex, isTrashName, JOURNAL, TRANSFER } from './rotateNames.js';
+
+/** transfer/ and the generation directories: where a write of ours may have been cut short. */
+const isTreeDir = (name: string): boolean =>
+  name === TRANSFER || generationIndex(name) !== undefined;
+
 import { type ProtectedGeneration, planRotation, type RenameStep } from './rotatePlan.js';
 
 /** What a call did (or, with dryRun, would do) to a node's tree. */
@@ -65,7 +70,7 @@ export async function prepareNodeTree(
   const report = emptyReport(nodeDir, o.dryRun ?? false);
   const listed = await fs.list(nodeDir);
   if (listed === undefined) return report;
-  const entries = await heal(fs, nodeDir, listed, report, o);
+  const entries = await heal(fs, nodeDir, listed, report, { ...o, cleanTreeDirs: true });
 
   const manifests = new Map<string, Manifest | null>();
   const hasTransfer = entries.some((e) => e.name === TRANSFER && e.type === 'dir');
@@ -73,10 +78,14 @@ export async function prepareNodeTree(
     const path = posix.join(nodeDir, TRANSFER, MANIFEST_NAME);
     let manifest = await readManifest(fs, path, o.logger);
     if (!manifest) {
+      const files = ((await fs.list(posix.join(nodeDir, TRANSFER))) ?? []).filter(
+        (e) => e.type === 'file' && !e.name.endsWith(TEMP_SUFFIX),
+      );
       manifest = incompleteManifest({
         runId,
         node: posix.basename(nodeDir),
         at: now.toISOString(),
+        files,
       });
       if (!o.dryRun) await fs.writeText(path, serializeManifest(manifest));
       report.repairs.push(
@@ -142,7 +151,7 @@ async function heal(
   nodeDir: string,
   listed: RemoteEntry[],
   report: RotationReport,
-  o: { logger: Logger; dryRun?: boolean },
+  o: { logger: Logger; dryRun?: boolean; cleanTreeDirs?: boolean },
 ): Promise<RemoteEntry[]> {
   let entries = listed;
   const present = new Set(entries.map((e) => e.name));
@@ -174,13 +183,24 @@ async function heal(
     }
     entries = entries.filter((e) => e.name !== JOURNAL);
   }
-  // The session writes files aside first (layout.ts TEMP_SUFFIX): a journal write cut short
-  // leaves that temp name behind, which is ours too.
-  const journalTemp = `.${JOURNAL}${TEMP_SUFFIX}`;
-  if (present.has(journalTemp)) {
-    if (!o.dryRun) await fs.removeFile(posix.join(nodeDir, journalTemp));
-    report.repairs.push(`removed leftover ${journalTemp}`);
-    entries = entries.filter((e) => e.name !== journalTemp);
+  // The session writes files aside first (layout.ts TEMP_SUFFIX) and the lock dates the NAS
+  // clock with a probe of that suffix: a write cut short leaves such a name behind, which is
+  // ours. The node dir's are seen here; transfer/'s and the generations' are listed for it.
+  for (const e of entries.filter((x) => x.type === 'file' && x.name.endsWith(TEMP_SUFFIX))) {
+    if (!o.dryRun) await fs.removeFile(posix.join(nodeDir, e.name));
+    report.repairs.push(`removed leftover ${e.name}`);
+  }
+  entries = entries.filter((e) => !(e.type === 'file' && e.name.endsWith(TEMP_SUFFIX)));
+  // Once per run (at node start): a LIST per directory is the price of finding them.
+  const treeDirs = o.cleanTreeDirs
+    ? entries.filter((e) => e.type === 'dir' && isTreeDir(e.name))
+    : [];
+  for (const dir of treeDirs) {
+    const inside = (await fs.list(posix.join(nodeDir, dir.name))) ?? [];
+    for (const e of inside.filter((x) => x.type === 'file' && x.name.endsWith(TEMP_SUFFIX))) {
+      if (!o.dryRun) await fs.removeFile(posix.join(nodeDir, dir.name, e.name));
+      report.repairs.push(`removed leftover ${dir.name}/${e.name}`);
+    }
   }
   for (const e of entries.filter((x) => isTrashName(x.name))) {
     if (!o.dryRun) await fs.removeDir(posix.join(nodeDir, e.name));

@@ -16,7 +16,7 @@
  * of "this step has not run yet", which is what replay relies on.
  */
 
-import { type Manifest, savedGuests } from './manifest.js';
+import { type Manifest, mentionedGuests, savedGuests } from './manifest.js';
 import type { RemoteEntry } from './remoteFs.js';
 import { generationIndex, generationName, TRANSFER, trashName } from './rotateNames.js';
 
@@ -93,9 +93,9 @@ export function ageOrder(entries: readonly RemoteEntry[], withTransfer: boolean)
  * Plan a rotation. Retention only drops generations when a new one enters
  * (`withTransfer`): a run that adds nothing only closes gaps.
  *
- * Manifests are asked for lazily: only a generation past `keep` that saved
- * some guest needs the manifests of newer generations, which keeps the FTP
- * cost of a routine rotation at one manifest read.
+ * When a generation enters, every generation's manifest is needed: one that
+ * saved no guest (a killed run's leftover) never counts toward `keep`, and is
+ * removed once every guest it mentions has a newer saved copy.
  */
 export function planRotation(input: PlanInput): PlanOutcome {
   const { keep, manifests } = input;
@@ -105,18 +105,36 @@ export function planRotation(input: PlanInput): PlanOutcome {
 
   const kept: string[] = [];
   const dropped: string[] = [];
-  const guards = new Map<string, number[]>();
+  const guards = new Map<string, { vmids: number[]; unverified: boolean }>();
   const need = new Set<string>();
+  if (input.withTransfer) {
+    // Whether a generation counts toward `keep` depends on its manifest (one that saved
+    // nothing, e.g. a killed run's leftover, does not): every generation's is needed.
+    for (const name of order) if (!manifests.has(name)) need.add(name);
+    if (need.size > 0) return { kind: 'need', names: [...need] };
+  }
+  let counted = 0;
   order.forEach((name, position) => {
-    if (position < keep || !input.withTransfer) {
+    if (!input.withTransfer) {
       kept.push(name);
       return;
     }
-    const uncovered = uncoveredGuests(order, position, manifests, need);
+    const manifest = manifests.get(name);
+    // An unreadable manifest (null) is unknown content: it counts, as any generation did.
+    const counts = manifest === null || savedGuests(manifest).size > 0;
+    if (counts && counted < keep) {
+      counted++;
+      kept.push(name);
+      return;
+    }
+    // Past keep, or a generation that saved nothing: it stays only while it holds the
+    // newest copy of some guest (for one that saved nothing: unverified copies of the
+    // guests it mentions), and it never counts toward keep.
+    const uncovered = uncoveredGuests(order, position, manifests, need, counts);
     if (uncovered === undefined) return; // decided once the needed manifests are read
     if (uncovered.length > 0) {
       kept.push(name);
-      guards.set(name, uncovered);
+      guards.set(name, { vmids: uncovered, unverified: !counts });
     } else {
       dropped.push(name);
     }
@@ -141,12 +159,14 @@ export function planRotation(input: PlanInput): PlanOutcome {
   const protectedGens = final
     .filter((s) => guards.has(s.from))
     .map((s) => {
-      const vmids = guards.get(s.from)!;
+      const { vmids, unverified } = guards.get(s.from)!;
       return {
         name: s.from,
         newName: s.to,
         vmids,
-        reason: `kept past keep=${keep}: newest good copy of guest(s) ${vmids.join(', ')}`,
+        reason: unverified
+          ? `kept, not counted toward keep=${keep}: unverified copies of guest(s) ${vmids.join(', ')} from an interrupted run, which have no newer saved copy`
+          : `kept past keep=${keep}: newest good copy of guest(s) ${vmids.join(', ')}`,
       };
     });
   return {
@@ -164,13 +184,17 @@ function uncoveredGuests(
   position: number,
   manifests: ReadonlyMap<string, Manifest | null>,
   need: Set<string>,
+  counts: boolean,
 ): number[] | undefined {
   const name = order[position]!;
   if (!manifests.has(name)) {
     need.add(name);
     return undefined;
   }
-  const uncovered = savedGuests(manifests.get(name) ?? undefined);
+  const manifest = manifests.get(name) ?? undefined;
+  // A generation that saved something guards its saved guests; one that saved nothing
+  // guards every guest it mentions (its archives are unverified, maybe the only copy).
+  const uncovered = counts ? savedGuests(manifest) : mentionedGuests(manifest);
   let complete = true;
   for (let q = 0; q < position && uncovered.size > 0; q++) {
     const newer = order[q]!;

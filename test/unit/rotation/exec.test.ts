@@ -115,7 +115,12 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
     expect(r.outcome).toBe('rotated');
     expect(topNames(fs)).toEqual(['daily.0', 'daily.1']);
     const m = parseManifest(fs.snapshot(NODE_DIR)['daily.0/manifest.json']!);
-    expect(m).toMatchObject({ incomplete: true, runId: 'n2', guests: [] });
+    // Nothing verified, so nothing saved; the guest whose archive is there is named (failed).
+    expect(m).toMatchObject({
+      incomplete: true,
+      runId: 'n2',
+      guests: [{ vmid: 101, status: 'failed' }],
+    });
     expect(fs.snapshot(NODE_DIR)[`daily.0/${archiveName('crashed', 101)}`]).toBe('crashed/101');
     const [g0] = await listGenerations(fs, NODE_DIR);
     expect(g0).toMatchObject({ name: 'daily.0', index: 0, incomplete: true });
@@ -140,6 +145,24 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
     expect(fs.snapshot(NODE_DIR)['.lock']).toBe('someone');
   });
 
+  it('heals away our temporary names in the node dir, transfer/ and every generation', async () => {
+    const fs = new MemoryFs();
+    seedGeneration(fs, `${NODE_DIR}/daily.0`, 'a', saved(101));
+    seedGeneration(fs, `${NODE_DIR}/daily.1`, 'b', saved(101));
+    // A manifest record cut short in transfer/ (then adopted), one in a generation (a leftover
+    // recorded there), and a NAS-clock probe of the lock in the node dir.
+    seedUploads(fs, T, 'c', saved(101));
+    fs.seedFile(`${T}/.manifest.json.pfb-tmp`, '{"version":1');
+    fs.seedFile(`${NODE_DIR}/daily.1/.manifest.json.pfb-tmp`, '{"ver');
+    fs.seedFile(`${NODE_DIR}/.clock-1234.pfb-tmp`, '');
+    fs.seedFile(`${NODE_DIR}/daily.1/notes.pfb-tmp.txt`, 'not ours: only the suffix counts');
+    const r = await prepareNodeTree(fs, NODE_DIR, { keep: 3, logger, runId: 'n' });
+    const paths = Object.keys(fs.snapshot(NODE_DIR));
+    expect(paths.filter((p) => p.endsWith('.pfb-tmp'))).toEqual([]);
+    expect(paths).toContain('daily.2/notes.pfb-tmp.txt');
+    expect(r.repairs.filter((x) => x.startsWith('removed leftover'))).toHaveLength(3);
+  });
+
   it('dry run reads only and reports what it would do', async () => {
     const fs = new MemoryFs();
     seedGeneration(fs, `${NODE_DIR}/daily.0`, 'a', saved(101));
@@ -151,8 +174,10 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
     expect(fs.mutations).toBe(0);
     expect(fs.snapshot()).toEqual(before);
     expect(r.dryRun).toBe(true);
-    expect(r.removed).toEqual(['daily.4']);
+    // The leftover transfer/ saved nothing: it does not count toward keep=2, so daily.4 stays.
+    expect(r.removed).toEqual([]);
     expect(r.renames).toContainEqual({ from: 'transfer', to: 'daily.0' });
+    expect(r.renames).toContainEqual({ from: 'daily.4', to: 'daily.2' });
     expect(r.repairs.some((x) => x.includes('.trash-daily.7-x'))).toBe(true);
   });
 
@@ -167,11 +192,13 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
       rotate: true,
       logger,
     });
-    // list node dir; read daily.9's manifest; write manifest + journal; 11 renames; drop journal; delete trash
+    // list node dir; read the 10 generations' manifests (whether each counts toward keep
+    // depends on it: one that saved nothing does not); write manifest + journal; 11 renames;
+    // drop journal; delete trash
     expect(fs.calls).toEqual({
       writeText: 2,
       list: 1,
-      readText: 1,
+      readText: 10,
       rename: 11,
       removeFile: 1,
       removeDir: 1,

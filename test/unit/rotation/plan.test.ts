@@ -67,16 +67,54 @@ describe('planRotation', () => {
     expect(namesAfter(entries, p)).toEqual(['daily.0', 'daily.1', 'daily.2']);
   });
 
-  it('asks only for the manifest of the generation falling past keep when transfer covers it', () => {
+  it("asks for every generation's manifest when one enters (whether each counts depends on it)", () => {
     const entries = [dir('transfer'), ...gens(0, 1, 2)];
     const manifests = new Map<string, Manifest | null>([
       ['transfer', manifestFor('new', saved(101))],
     ]);
     const first = planRotation({ entries, keep: 3, withTransfer: true, manifests, runId: 'r' });
-    expect(first).toEqual({ kind: 'need', names: ['daily.2'] });
-    manifests.set('daily.2', manifestFor('old', saved(101)));
+    expect(first).toEqual({ kind: 'need', names: ['daily.0', 'daily.1', 'daily.2'] });
+    for (const g of ['daily.0', 'daily.1', 'daily.2']) manifests.set(g, manifestFor(g, saved(101)));
     const second = planRotation({ entries, keep: 3, withTransfer: true, manifests, runId: 'r' });
     expect(second.kind).toBe('plan');
+  });
+
+  it('a generation that saved nothing does not count toward keep, and goes once its guests are saved anew', () => {
+    const entries = [dir('transfer'), ...gens(0, 1, 2)];
+    const incomplete = (vmids: number[]): Manifest => ({
+      ...manifestFor('killed', []),
+      incomplete: true,
+      guests: vmids.map((vmid) => ({ vmid, type: 'lxc', name: '', status: 'failed', files: [] })),
+    });
+    // daily.0 is a killed night's leftover holding an unverified copy of 102 only.
+    const p = plan(
+      entries,
+      { keep: 2, withTransfer: true },
+      {
+        transfer: manifestFor('new', saved(101)),
+        'daily.0': incomplete([102]),
+        'daily.1': manifestFor('b', saved(101, 102)),
+        'daily.2': manifestFor('a', saved(101, 102)),
+      },
+    );
+    // transfer and daily.1 are the two counted; the leftover stays (102 has no newer saved
+    // copy than it), not counted; daily.2 falls past keep.
+    expect(p.removed.map((r) => r.name)).toEqual(['daily.2']);
+    expect(p.protected.map((g) => [g.name, g.vmids])).toEqual([['daily.0', [102]]]);
+    expect(p.protected[0]?.reason).toMatch(/not counted toward keep=2: unverified copies/);
+    // Once 102 is saved again, the leftover goes and takes nothing with it.
+    const q = plan(
+      entries,
+      { keep: 2, withTransfer: true },
+      {
+        transfer: manifestFor('new', saved(101, 102)),
+        'daily.0': incomplete([102]),
+        'daily.1': manifestFor('b', saved(101, 102)),
+        'daily.2': manifestFor('a', saved(101, 102)),
+      },
+    );
+    expect(q.removed.map((r) => r.name)).toEqual(['daily.0', 'daily.2']);
+    expect(namesAfter(entries, q)).toEqual(['daily.0', 'daily.1']);
   });
 
   it('keep=1: only the new generation stays', () => {
