@@ -1,0 +1,72 @@
+/**
+ * What the hook costs the NAS per guest, counted by a relay in front of the
+ * control port: a cheap NAS limits connections and throttles logins, so the
+ * whole guest (archive, NAME.sha256, log) must stay one login with no CWD.
+ * The budget is exact where it matters (logins, CWD) and a ceiling for the
+ * rest, so that a change that adds requests shows up here.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FtpRelay, startFtpRelay, verbOf } from '../../support/ftpRelay.js';
+import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
+import { confFor, type FakeNode, fakeNode, guestEnv, runHook } from './hookRun.js';
+
+const archiveName = 'vzdump-lxc-101-2026_11_30-02_00_05.tar.zst';
+
+/** Commands counted by verb, e.g. { USER: 1, STOR: 3 }. */
+function byVerb(lines: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of lines) counts[verbOf(line)] = (counts[verbOf(line)] ?? 0) + 1;
+  return counts;
+}
+
+describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kind) => {
+  let server: TestFtpServer;
+  let relay: FtpRelay;
+  let node: FakeNode;
+
+  beforeEach(async () => {
+    server = await startFtpServer(kind);
+    relay = await startFtpRelay({ host: server.host, port: server.port });
+    node = await fakeNode();
+  });
+  afterEach(async () => {
+    await relay.close();
+    await server.close();
+    await node.close();
+  });
+
+  async function runGuest() {
+    const conf = confFor(server);
+    await node.writeConf({ ...conf, ftp: { ...conf.ftp, port: relay.port } });
+    const files = await node.backup(archiveName, 200_000);
+    const result = await runHook(
+      ['log-end', 'snapshot', '101'],
+      guestEnv(node, 'ftp-staging', files),
+    );
+    expect(result.code, result.output).toBe(0);
+    return byVerb(relay.commands);
+  }
+
+  it('uploads archive, .sha256 and log over one login, without CWD', async () => {
+    const verbs = await runGuest();
+    const transfer = join(server.root, 'backup', 'pve1', 'transfer');
+    expect((await readdir(transfer)).length).toBe(3);
+    expect(verbs.USER).toBe(1);
+    expect(verbs.PASS).toBe(1);
+    expect(verbs.CWD ?? 0).toBe(0);
+    // One STOR (or APPE, when resuming) per file, one checked rename per file.
+    expect((verbs.STOR ?? 0) + (verbs.APPE ?? 0)).toBe(3);
+    expect(verbs.RNFR).toBe(1 * 3);
+    expect(verbs.RNTO).toBe(3);
+    // Per file: EPSV/PASV, TYPE, SIZE, STOR for the upload; EPSV, SIZE,
+    // REST, RNFR, RNTO for the check; plus the login, one MKD per level
+    // (3 here) and the farewell. Measured 2026-12 with curl 7.88 on every
+    // server kind; the ceiling leaves room for a server that makes curl
+    // send PWD or an extra TYPE, not for another request per file.
+    if (process.env.PFB_SHOW_VERBS) console.log(kind, JSON.stringify(verbs));
+    const total = Object.values(verbs).reduce((a, b) => a + b, 0);
+    expect(total, JSON.stringify(verbs)).toBeLessThanOrEqual(40);
+  });
+});
