@@ -5,14 +5,15 @@
  * The budget is exact where it matters (logins, CWD) and a ceiling for the
  * rest, so that a change that adds requests shows up here.
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type FtpRelay, startFtpRelay, verbOf } from '../../support/ftpRelay.js';
 import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
-import { confFor, type FakeNode, fakeNode, guestEnv, runHook } from './hookRun.js';
+import { confFor, type FakeNode, fakeNode, fastRetries, guestEnv, runHook } from './hookRun.js';
 
 const archiveName = 'vzdump-lxc-101-2026_11_30-02_00_05.tar.zst';
+const logName = 'vzdump-lxc-101-2026_11_30-02_00_05.log';
 
 /** Commands counted by verb, e.g. { USER: 1, STOR: 3 }. */
 function byVerb(lines: readonly string[]): Record<string, number> {
@@ -23,34 +24,34 @@ function byVerb(lines: readonly string[]): Record<string, number> {
 
 describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kind) => {
   let server: TestFtpServer;
-  let relay: FtpRelay;
+  let relay: FtpRelay | undefined;
   let node: FakeNode;
 
   beforeEach(async () => {
     server = await startFtpServer(kind);
-    relay = await startFtpRelay({ host: server.host, port: server.port });
     node = await fakeNode();
   });
   afterEach(async () => {
-    await relay.close();
+    await relay?.close();
+    relay = undefined;
     await server.close();
     await node.close();
   });
 
-  async function runGuest() {
+  async function runGuest(onCommand?: (line: string) => 'forward' | 'hold') {
+    const r = await startFtpRelay({ host: server.host, port: server.port }, onCommand);
+    relay = r;
     const conf = confFor(server);
-    await node.writeConf({ ...conf, ftp: { ...conf.ftp, port: relay.port } });
+    await node.writeConf({ ...conf, ftp: { ...conf.ftp, port: r.port } }, fastRetries);
     const files = await node.backup(archiveName, 200_000);
-    const result = await runHook(
-      ['log-end', 'snapshot', '101'],
-      guestEnv(node, 'ftp-staging', files),
-    );
+    const env = guestEnv(node, 'ftp-staging', files);
+    const result = await runHook(['log-end', 'snapshot', '101'], env);
     expect(result.code, result.output).toBe(0);
-    return byVerb(relay.commands);
+    return { verbs: byVerb(r.commands), output: result.output, files };
   }
 
   it('uploads archive, .sha256 and log over one login, without CWD', async () => {
-    const verbs = await runGuest();
+    const { verbs } = await runGuest();
     const transfer = join(server.root, 'backup', 'pve1', 'transfer');
     expect((await readdir(transfer)).length).toBe(3);
     expect(verbs.USER).toBe(1);
@@ -68,5 +69,27 @@ describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kin
     if (process.env.PFB_SHOW_VERBS) console.log(kind, JSON.stringify(verbs));
     const total = Object.values(verbs).reduce((a, b) => a + b, 0);
     expect(total, JSON.stringify(verbs)).toBeLessThanOrEqual(40);
+  });
+
+  it('retries a session cut after the archive is in place from the next file only', async () => {
+    let cut = false;
+    const { verbs, output, files } = await runGuest((line) => {
+      // The log's rename: archive and .sha256 are in place by then.
+      if (!cut && line.startsWith('RNFR ') && line.endsWith('.log.part')) {
+        cut = true;
+        void server.dropClients();
+        return 'hold';
+      }
+      return 'forward';
+    });
+    expect(cut).toBe(true);
+    const transfer = join(server.root, 'backup', 'pve1', 'transfer');
+    expect((await readFile(join(transfer, archiveName))).equals(files.archiveData)).toBe(true);
+    expect((await readFile(join(transfer, logName))).equals(files.logData)).toBe(true);
+    // Two logins; the archive went up once, the log twice.
+    expect(verbs.USER).toBe(2);
+    expect(verbs.STOR).toBe(4);
+    expect(output.match(/uploaded /g)).toHaveLength(2);
+    expect(output).not.toContain('ERROR');
   });
 });
