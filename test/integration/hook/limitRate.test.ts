@@ -40,12 +40,14 @@ describe.each(ftpServerKinds())('hook upload rate cap, FTP server %s', (kind) =>
     return seconds;
   }
 
-  it('takes as long as 100k per second allows, and is quick without a cap', async () => {
+  it('takes as long as 50k per second allows, and is quicker without a cap', async () => {
     const uncapped = await timedUpload();
-    const capped = await timedUpload('100k');
-    // 300 000 B at 102 400 B/s is 2.9 s; curl may burst a little at the start.
-    expect(capped).toBeGreaterThan(2.2);
-    expect(capped).toBeLessThan(15);
-    expect(uncapped).toBeLessThan(capped / 2);
+    const capped = await timedUpload('50k');
+    // 300 000 B at 51 200 B/s is 5.9 s; curl may burst a little at the start.
+    // The uncapped run only has to be clearly quicker: a loaded machine can
+    // make a hook run of 300 kB take a couple of seconds too.
+    expect(capped).toBeGreaterThan(4.5);
+    expect(capped).toBeLessThan(20);
+    expect(uncapped).toBeLessThan(capped - 2);
   });
 });
