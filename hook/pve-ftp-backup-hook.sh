@@ -39,6 +39,7 @@ conf_read() {
   cf_node='' cf_host='' cf_port=21 cf_user='' cf_password='' cf_secure=no
   cf_dir='' cf_storage='' cf_upload_at=log-end cf_cafile='' cf_insecure=no
   cf_retries=3 cf_retry_delay=10 cf_connect_timeout=30 cf_stall_timeout=120
+  cf_limit_rate=0
   conf_error=''
   _cf_path=$1
   if [ ! -f "$1" ] || [ ! -r "$1" ]; then
@@ -75,6 +76,7 @@ conf_read() {
     retry_delay) cf_retry_delay=$_value ;;
     connect_timeout) cf_connect_timeout=$_value ;;
     stall_timeout) cf_stall_timeout=$_value ;;
+    limit_rate) cf_limit_rate=$_value ;;
     *)
       # The key never holds the value, so naming it cannot leak a secret.
       conf_error="$1 line $_n: unknown key '$_key'"
@@ -123,6 +125,13 @@ conf_check() {
     eval "_v=\$cf_$_k"
     conf_uint "$_k" "$_v" || return 1
   done
+  # curl's --limit-rate: bytes per second, k/m/g suffix; 0 is no cap.
+  case $cf_limit_rate in
+  '' | *[!0-9kKmMgG]* | [!0-9]* | *[kKmMgG]?*)
+    conf_error="$1: limit_rate must be a number of bytes per second, optionally with k, m or g (0: no limit)"
+    return 1
+    ;;
+  esac
   conf_bool secure "$cf_secure" || return 1
   cf_secure=$_bool
   conf_bool insecure "$cf_insecure" || return 1
@@ -239,124 +248,238 @@ fail_from_curl() {
 # transfer), as opposed to a wrong password or an untrusted certificate.
 retryable() {
   case $1 in
-  7 | 12 | 13 | 14 | 15 | 18 | 25 | 28 | 52 | 55 | 56 | 79 | size) return 0 ;;
+  # 36 and 63: the size check found a .part of the wrong size.
+  7 | 12 | 13 | 14 | 15 | 18 | 25 | 28 | 36 | 52 | 55 | 56 | 63 | 79) return 0 ;;
   *) return 1 ;;
   esac
 }
 
-# ftp CURL-ARGS...: curl with the settings every request shares.
-ftp() {
-  if [ "$cf_secure" = yes ]; then
-    if [ "$cf_insecure" = yes ]; then
-      set -- --ssl-reqd -k "$@"
-    elif [ -n "$cf_cafile" ]; then
-      set -- --ssl-reqd --cacert "$cf_cafile" "$@"
-    else
-      set -- --ssl-reqd "$@"
-    fi
-  fi
+# --- the upload session -----------------------------------------------------
+# A cheap NAS limits connections and throttles logins, so every file of a
+# guest goes over ONE curl run, i.e. one login: requests chained with --next
+# reuse the connection. Paths are absolute and --ftp-method nocwd sends them
+# whole, so there is no CWD at all. Each file takes two requests:
+#   1. upload to NAME.part (the archive resumes a shorter .part: -C -);
+#   2. the size check and the rename: a "download" of NAME.part resuming at
+#      the local size, capped at the local size. curl asks the server SIZE and
+#      fails when the .part is larger (63) or shorter (36); only at the exact
+#      size does it transfer nothing and run the post-quote RNFR/RNTO.
+# --fail-early stops the chain at the first failure, so a file is renamed
+# into place only after its own check, and NAME.sha256 only after NAME.
+# (A .part larger than the archive makes curl's resume report "already
+# uploaded" with exit 0: step 2 is what keeps it out of place.)
+# curl before 7.52 (PVE 3.x-4.x) has no --fail-early (nor --next before
+# 7.36): there each request is a curl run of its own, stopping at the first
+# failure, which costs a login per request but checks the same way.
+
+# curl_chains: whether this curl can chain requests (>= 7.52).
+curl_chains() {
+  [ -z "${PVE_FTP_BACKUP_HOOK_CURL_SERIAL:-}" ] || return 1
+  _v=$(curl --version 2>/dev/null) || return 1
+  _v=${_v#curl }
+  _v=${_v%% *}
+  _major=${_v%%.*}
+  _minor=${_v#*.}
+  _minor=${_minor%%.*}
+  case $_major$_minor in
+  '' | *[!0-9]*) return 1 ;;
+  esac
+  [ "$_major" -gt 7 ] || { [ "$_major" -eq 7 ] && [ "$_minor" -ge 52 ]; }
+}
+
+# add_file PATH NAME SIZE KIND: queues a file; KIND is archive, sha or log.
+add_file() {
+  nfiles=$((nfiles + 1))
+  eval "f${nfiles}_path=\$1 f${nfiles}_name=\$2 f${nfiles}_size=\$3 f${nfiles}_kind=\$4"
+}
+
+# run_session: one curl run for queued files session_from..nfiles.
+run_session() {
+  _i=$session_from
+  set --
+  : >"$TMP/out"
+  while [ "$_i" -le "$nfiles" ]; do
+    eval "_p=\$f${_i}_path _n=\$f${_i}_name _s=\$f${_i}_size _k=\$f${_i}_kind"
+    _rpart=$REMOTE_DIR/$_n.part
+    _url=$BASE_URL$(urlencode "$_n.part")
+    for _step in up ok; do
+      # --next resets every option but the global ones: repeat them.
+      if [ "$#" -gt 0 ]; then
+        if [ "$CHAINS" = yes ]; then
+          set -- "$@" --next
+        else
+          curl -q -sS "$@" >>"$TMP/out" 2>"$TMP/err" || return
+          set --
+        fi
+      fi
+      set -- "$@" --netrc-file "$TMP/netrc" --connect-timeout "$cf_connect_timeout" \
+        --speed-limit 1 --speed-time "$cf_stall_timeout" --ftp-method nocwd
+      if [ "$cf_secure" = yes ]; then
+        set -- "$@" --ssl-reqd
+        if [ "$cf_insecure" = yes ]; then
+          set -- "$@" -k
+        elif [ -n "$cf_cafile" ]; then
+          set -- "$@" --cacert "$cf_cafile"
+        fi
+      fi
+      [ "$cf_limit_rate" = 0 ] || set -- "$@" --limit-rate "$cf_limit_rate"
+      # -w marks each finished request on stdout: how far the session got.
+      set -- "$@" -w "$_i $_step\n"
+      if [ "$_step" = ok ]; then
+        if [ "$_s" -gt 0 ]; then
+          set -- "$@" -C "$_s" --max-filesize "$_s"
+        else
+          # --max-filesize 0 means no cap; an empty file was sent whole just now.
+          set -- "$@" -I
+        fi
+        set -- "$@" -o /dev/null -Q "-RNFR $_rpart" -Q "-RNTO $REMOTE_DIR/$_n" "$_url"
+        continue
+      fi
+      if [ "$_i" -eq "$session_from" ]; then
+        # No CWD means curl cannot create the dirs itself: MKD each level,
+        # `*` ignoring "exists" (a real failure shows at the upload).
+        _rest=${REMOTE_DIR#/}
+        _d=''
+        while [ -n "$_rest" ]; do
+          _c=${_rest%%/*}
+          case $_rest in
+          */*) _rest=${_rest#*/} ;;
+          *) _rest='' ;;
+          esac
+          [ -n "$_c" ] || continue
+          _d=$_d/$_c
+          set -- "$@" -Q "*MKD $_d"
+        done
+      fi
+      # An empty file is sent whole: resuming it would take any .part as done.
+      if [ "$_k" = archive ] && [ "$_s" -gt 0 ]; then
+        # Only a .part found larger than the archive (last session) is
+        # deleted: a shorter one is resumed.
+        [ "$stale_dele" != "$_i" ] || set -- "$@" -Q "*DELE $_rpart"
+        set -- "$@" -C -
+      fi
+      set -- "$@" -T "$_p" "$_url"
+    done
+    _i=$((_i + 1))
+  done
   # -q first: ignore any ~/.curlrc; -sS: no progress, but errors on stderr.
-  curl -q -sS --netrc-file "$TMP/netrc" --connect-timeout "$cf_connect_timeout" \
-    --speed-limit 1 --speed-time "$cf_stall_timeout" "$@" >"$TMP/out" 2>"$TMP/err"
+  if [ "$CHAINS" = yes ]; then
+    curl -q -sS --fail-early "$@" >"$TMP/out" 2>"$TMP/err"
+  else
+    curl -q -sS "$@" >>"$TMP/out" 2>"$TMP/err"
+  fi
 }
 
-# remote_size URL: sets rsize to the remote file's size, or '' when it does
-# not exist (or its directory does not); returns curl's code on other errors.
-remote_size() {
-  rsize=''
-  ftp -I "$1"
-  _rc=$?
-  case $_rc in
-  0) ;;
-  9 | 19 | 78) return 0 ;;
-  *) return "$_rc" ;;
+# archive_sha256: prints the archive's sha256 in hex. openssl (on every PVE
+# node: ca-certificates needs it) uses the CPU's SHA instructions and hashes
+# about 2.5 times as fast as coreutils' sha256sum, which is the fallback.
+archive_sha256() {
+  _h=''
+  if command -v openssl >/dev/null 2>&1; then
+    # `SHA256(stdin)= HEX` or `(stdin)= HEX`, by version: the last word.
+    _h=$(openssl dgst -sha256 <"$archive" 2>/dev/null) && _h=${_h##* }
+  fi
+  case $_h in
+  *[!0-9a-f]* | '') _h=$(sha256sum <"$archive") && _h=${_h%% *} ;;
   esac
-  while IFS= read -r _l || [ -n "$_l" ]; do
-    _l=${_l%"$CR"}
-    case $_l in
-    [Cc]ontent-[Ll]ength:*)
-      rsize=${_l#*:}
-      rsize=${rsize# }
-      ;;
-    esac
-  done <"$TMP/out"
-  case $rsize in
-  *[!0-9]*) rsize='' ;;
-  esac
-  return 0
+  [ "${#_h}" -eq 64 ] || return 1
+  printf '%s\n' "$_h"
 }
 
-# try_upload FILE NAME SIZE: one attempt. Uploads to NAME.part (resuming a
-# shorter one), checks the size, then renames. A .part larger than the file is
-# stale (curl's resume would rename it into place with exit 0): delete it.
-try_upload() {
-  _part=$2.part
-  _url=$BASE_URL$(urlencode "$_part")
-  if ! remote_size "$_url"; then
-    rc=$_rc
-    fail_from_curl "$rc"
-    return 1
-  fi
-  if [ -n "$rsize" ] && [ "$rsize" -gt "$3" ]; then
-    ftp -I "$_url" -Q "-DELE $_part"
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-      fail_from_curl "$rc"
-      return 1
-    fi
-    rsize=''
-  fi
-  if [ "$rsize" != "$3" ]; then
-    ftp --ftp-create-dirs -C - -T "$1" "$_url"
-    rc=$?
-    if [ "$rc" -ne 0 ]; then
-      fail_from_curl "$rc"
-      return 1
-    fi
-    if ! remote_size "$_url"; then
-      rc=$_rc
-      fail_from_curl "$rc"
-      return 1
-    fi
-  fi
-  if [ "$rsize" != "$3" ]; then
-    rc=size
-    fail_reason="size on the server is ${rsize:-unknown}, expected $3 bytes"
-    return 1
-  fi
-  # Rename onto an existing file overwrites silently on every server: that is
-  # wanted here, the size of what replaces it was just checked.
-  ftp -I "$_url" -Q "-RNFR $_part" -Q "-RNTO $2"
-  rc=$?
-  if [ "$rc" -ne 0 ]; then
-    fail_from_curl "$rc"
-    return 1
-  fi
-  return 0
+# start_sha_writer INDEX: the .sha256 line of the archive is written into a
+# fifo that curl reads as that file's upload. The hash runs here, beside the
+# archive's upload (reading it from the page cache on the other core), so it
+# costs next to no task time; curl blocks on the fifo only if it is slower.
+start_sha_writer() {
+  sha_pid=''
+  [ "$session_from" -le "$1" ] || return 0
+  rm -f "$TMP/sha.fifo"
+  mkfifo "$TMP/sha.fifo" || return 1
+  (
+    [ -s "$TMP/hash" ] || archive_sha256 >"$TMP/hash"
+    _h=''
+    [ -s "$TMP/hash" ] && read -r _h <"$TMP/hash"
+    # sha256sum's own format, so `sha256sum -c` works on the NAS side.
+    printf '%s  %s\n' "$_h" "${archive##*/}" >"$TMP/sha.fifo"
+  ) &
+  sha_pid=$!
 }
 
-# upload FILE: pushes FILE into the node's transfer dir; one line either way.
-upload() {
-  _file=$1
-  _name=${_file##*/}
-  _size=$(wc -c <"$_file") || {
-    say "ERROR: cannot read $_file"
-    return 1
-  }
-  _size=$((_size + 0))
+stop_sha_writer() {
+  if [ -n "${sha_pid:-}" ]; then
+    # Still blocked on the fifo when curl stopped before reading it.
+    kill "$sha_pid" 2>/dev/null
+    wait "$sha_pid" 2>/dev/null
+    sha_pid=''
+  fi
+}
+
+# upload_all: sends the queued files; one line per file uploaded, one line on
+# failure. A failed session is retried from the first file not yet in place.
+upload_all() {
+  session_from=1
+  stale_dele=''
   _attempt=0
+  _stale_seen=''
   while :; do
     _attempt=$((_attempt + 1))
-    if try_upload "$_file" "$_name" "$_size"; then
-      say "uploaded $_name ($_size bytes) to $WHERE"
+    start_sha_writer "$sha_index" || {
+      say "ERROR: cannot create a fifo in ${TMPDIR:-/tmp}; nothing uploaded"
+      return 1
+    }
+    run_session "$session_from"
+    rc=$?
+    stop_sha_writer
+    stale_dele=''
+    # Which requests finished: the last -w line is the one that failed
+    # (curl writes it on failure too).
+    _last='' _done=$((session_from - 1))
+    _prev=''
+    while IFS= read -r _l || [ -n "$_l" ]; do
+      [ -z "$_prev" ] || _mark_done "$_prev"
+      _prev=$_l
+    done <"$TMP/out"
+    if [ "$rc" -eq 0 ]; then
+      [ -z "$_prev" ] || _mark_done "$_prev"
       return 0
     fi
+    _last=$_prev
+    session_from=$((_done + 1))
+    eval "_n=\$f${session_from}_name _s=\$f${session_from}_size _k=\$f${session_from}_kind"
+    fail_from_curl "$rc"
+    if [ "$_last" = "$session_from ok" ]; then
+      case $rc in
+      63)
+        if [ "$_k" = archive ] && [ -z "$_stale_seen" ]; then
+          # A stale .part from another archive of that name: delete it and
+          # start over, once, without waiting or counting an attempt.
+          _stale_seen=yes
+          stale_dele=$session_from
+          _attempt=$((_attempt - 1))
+          continue
+        fi
+        fail_reason="$_n.part on the server is larger than $_s bytes"
+        ;;
+      36) fail_reason="$_n.part on the server is shorter than $_s bytes" ;;
+      esac
+    fi
     if [ "$_attempt" -gt "$cf_retries" ] || ! retryable "$rc"; then
-      say "ERROR: upload of $_name to $WHERE failed after $_attempt attempt(s): $fail_reason"
+      say "ERROR: upload of $_n to $WHERE failed after $_attempt attempt(s): $fail_reason"
       return 1
     fi
     sleep "$cf_retry_delay"
   done
+}
+
+# _mark_done LINE: a request that finished; "K ok" means file K is in place.
+_mark_done() {
+  case $1 in
+  *' ok')
+    _done=${1% ok}
+    eval "_n=\$f${_done}_name _s=\$f${_done}_size _k=\$f${_done}_kind"
+    [ "$_k" = sha ] || say "uploaded $_n ($_s bytes) to $WHERE"
+    ;;
+  esac
 }
 
 # log_for ARCHIVE: the .log vzdump writes beside an archive (no extension).
@@ -406,6 +529,7 @@ setup() {
 }
 
 cleanup() {
+  stop_sha_writer
   if [ -n "${TMP:-}" ]; then
     rm -rf "$TMP"
   fi
@@ -457,29 +581,49 @@ main() {
   trap 'exit 143' TERM
   setup
 
-  if [ "$phase" = backup-end ]; then
-    if [ ! -f "$archive" ]; then
+  nfiles=0
+  sha_index=0
+  CHAINS=no
+  ! curl_chains || CHAINS=yes
+  if [ "$phase" = backup-end ] || [ "$cf_upload_at" = log-end ]; then
+    if [ -f "$archive" ]; then
+      queue_archive "$archive" || exit 1
+    elif [ "$phase" = backup-end ]; then
       say "ERROR: archive $archive not found; nothing to upload to $WHERE"
       exit 1
-    fi
-    upload "$archive" || exit 1
-    exit 0
-  fi
-
-  # log-end: the guest is released, the .log exists now.
-  if [ "$cf_upload_at" = log-end ]; then
-    if [ -f "$archive" ]; then
-      upload "$archive" || exit 1
     else
       say "archive ${archive##*/} not found (the backup failed?); uploading its log only"
     fi
   fi
-  if [ -f "$logfile" ]; then
-    upload "$logfile" || exit 1
-  else
-    say "log ${logfile##*/} not found; nothing more to upload"
+  # log-end: the guest is released, the .log exists now.
+  if [ "$phase" = log-end ]; then
+    if [ -f "$logfile" ]; then
+      queue_file "$logfile" log || exit 1
+    else
+      say "log ${logfile##*/} not found; nothing more to upload"
+    fi
   fi
+  [ "$nfiles" -eq 0 ] || upload_all || exit 1
   exit 0
+}
+
+# queue_file FILE KIND: queues FILE for the session, with its size now.
+queue_file() {
+  _size=$(wc -c <"$1") || {
+    say "ERROR: cannot read $1"
+    return 1
+  }
+  add_file "$1" "${1##*/}" $((_size + 0)) "$2"
+}
+
+# queue_archive FILE: the archive, then its NAME.sha256 (`<hex>  <NAME>`,
+# a fixed 64 + 2 + name + 1 bytes), which the tool reads to check the copy.
+# Sent after the archive is in place, so its presence means the archive is.
+queue_archive() {
+  queue_file "$1" archive || return 1
+  _name=${1##*/}
+  add_file "$TMP/sha.fifo" "$_name.sha256" $((64 + 2 + ${#_name} + 1)) sha
+  sha_index=$nfiles
 }
 
 # Sourcing with PVE_FTP_BACKUP_HOOK_LIB=1 defines the functions only (tests

@@ -191,6 +191,7 @@ async function resolveFiles(
       dir,
       ...(ftpCa !== undefined ? { caPem: ftpCa } : {}),
       insecure: f.insecure,
+      ...(f.limitRate !== undefined ? { limitRate: f.limitRate } : {}),
     },
     backup: {
       ...file.backup,

@@ -107,6 +107,14 @@ const ftp = z.strictObject({
   dir: noControl('dir').describe('Base directory on the NAS; each node gets {dir}/{node}.'),
   ca: filePath.optional().describe('PEM file of the CA that signed the FTPS certificate.'),
   insecure: z.boolean().default(false).describe('FTPS without certificate verification.'),
+  limitRate: z
+    .string()
+    .regex(/^[0-9]+[kKmMgG]?$/, {
+      error:
+        'expected bytes per second as curl --limit-rate takes them: 0 (no limit), 800k, 50M, 1G',
+    })
+    .optional()
+    .describe("Upload rate cap of the node hook (curl's --limit-rate); 0 is none."),
 });
 
 const guestType = z.enum(GUEST_TYPES);

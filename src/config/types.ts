@@ -42,6 +42,8 @@ export interface FtpConfig {
   /** PEM text of the CA that signed the FTPS certificate (read from `ftp.ca`). */
   caPem?: string;
   insecure: boolean;
+  /** The hook's upload rate cap in curl `--limit-rate` syntax (`0`: none, `800k`, `50M`). */
+  limitRate?: string;
 }
 
 export interface BackupConfig {

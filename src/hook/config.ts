@@ -18,6 +18,8 @@ export interface HookConfigInput {
   node: string;
   /** The tool's FTP settings (`dir` is the absolute FTP path; the node's tree is `{dir}/{node}`). */
   ftp: Pick<FtpConfig, 'host' | 'port' | 'user' | 'password' | 'secure' | 'dir'> & {
+    /** curl `--limit-rate` for the uploads (`0` or absent: no cap). */
+    limitRate?: string;
     /** CA certificate file path ON THE NODE (explicit FTPS with a private CA). */
     caFile?: string;
     /** Accept any server certificate (explicit opt-out). */
@@ -109,6 +111,11 @@ function checkInput(input: HookConfigInput): void {
   if (ftp.caFile !== undefined && !ftp.caFile.startsWith('/')) {
     throw new HookConfigError(`hook.conf: cafile "${ftp.caFile}" must be an absolute path`);
   }
+  if (ftp.limitRate !== undefined && !/^[0-9]+[kKmMgG]?$/.test(ftp.limitRate)) {
+    throw new HookConfigError(
+      `hook.conf: limit_rate "${ftp.limitRate}" is not a curl rate (0, 800k, 50M, 1G)`,
+    );
+  }
   if (input.uploadAt !== 'log-end' && input.uploadAt !== 'backup-end') {
     throw new HookConfigError(`hook.conf: upload_at must be log-end or backup-end`);
   }
@@ -143,6 +150,8 @@ export function renderHookConfig(input: HookConfigInput): string {
     'retry_delay=10',
     'connect_timeout=30',
     'stall_timeout=120',
+    "# Upload rate cap, curl's --limit-rate syntax (800k, 50M); 0 is none.",
+    `limit_rate=${ftp.limitRate ?? '0'}`,
   );
   return `${lines.join('\n')}\n`;
 }

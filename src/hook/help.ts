@@ -45,7 +45,11 @@ alone, and phases it does not know exit 0. By default it uploads at
 failed upload fails that guest's backup, but the guest stays locked (and, in
 stop mode, down) for the whole upload. Files go to NAME.part first and are
 renamed once the size on the server equals the local size; a shorter .part is
-resumed, a larger one deleted. Retries and timeouts are set in hook.conf.
+resumed, a larger one deleted. Beside each archive goes NAME.sha256
+('<hex>  NAME', hashed on the node while the archive uploads), after the
+archive is in place. A guest's files go over one FTP login (curl >= 7.52;
+older curl logs in once per request). Retries, timeouts and the rate cap
+(limit_rate, from 'ftp.limitRate') are set in hook.conf.
 Either way, the tool itself checks every archive over FTP before it deletes
 the node-local copy.
 

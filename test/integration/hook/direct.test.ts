@@ -3,6 +3,7 @@
  * real FTP server from the harness: every upload path and failure, fast.
  * The same script run by the simulator's vzdump is in viaSimulator.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import { confFor, type FakeNode, fakeNode, fastRetries, guestEnv, runHook } from
 
 const archiveName = 'vzdump-lxc-101-2026_11_30-02_00_05.tar.zst';
 const logName = 'vzdump-lxc-101-2026_11_30-02_00_05.log';
+const shaName = `${archiveName}.sha256`;
 
 describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
   let server: TestFtpServer;
@@ -39,15 +41,18 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     return { ...guestEnv(node, storeId, files), TMPDIR: hookTmp };
   }
 
-  it('uploads the archive and its log at log-end, exact, with no .part left and no secret printed', async () => {
+  it('uploads the archive, its .sha256 and its log at log-end, exact, with no .part left and no secret printed', async () => {
     await node.writeConf(confFor(server));
     const files = await node.backup(archiveName, 300_000);
     const result = await runHook(['log-end', 'snapshot', '101'], env(files));
-    expect(result.code).toBe(0);
+    expect(result.code, result.output).toBe(0);
     const transfer = join(server.root, 'backup', 'pve1', 'transfer');
-    expect((await readdir(transfer)).sort()).toEqual([archiveName, logName].sort());
+    expect((await readdir(transfer)).sort()).toEqual([archiveName, logName, shaName].sort());
     expect((await readFile(join(transfer, archiveName))).equals(files.archiveData)).toBe(true);
     expect((await readFile(join(transfer, logName))).equals(files.logData)).toBe(true);
+    // sha256sum's format, so `sha256sum -c` on the NAS checks the archive.
+    const hex = createHash('sha256').update(files.archiveData).digest('hex');
+    expect(await readFile(join(transfer, shaName), 'utf8')).toBe(`${hex}  ${archiveName}\n`);
     expect(result.output).toContain(`uploaded ${archiveName} (300000 bytes) to ftp://`);
     expect(result.output).toContain('/backup/pve1/transfer/');
     expect(result.output.trim().split('\n')).toHaveLength(2);
@@ -92,6 +97,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     expect((await readdir(transfer)).sort()).toEqual([
       'vzdump-lxc-101-2026_11_30 02 00 05 #1.log',
       'vzdump-lxc-101-2026_11_30 02 00 05 #1.tar',
+      'vzdump-lxc-101-2026_11_30 02 00 05 #1.tar.sha256',
     ]);
   });
 
@@ -110,6 +116,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     expect((await readdir(join(server.root, 'backup', 'pve1', 'transfer'))).sort()).toEqual([
       'vzdump-openvz-101-2015_03_01-01_00_02.log',
       'vzdump-openvz-101-2015_03_01-01_00_02.tar.lzo',
+      'vzdump-openvz-101-2015_03_01-01_00_02.tar.lzo.sha256',
     ]);
   });
 
@@ -122,7 +129,7 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     const result = await runHook(['log-end', 'snapshot', '101'], env(files));
     expect(result.code, result.output).toBe(0);
     expect((await readFile(join(transfer, archiveName))).equals(files.archiveData)).toBe(true);
-    expect((await readdir(transfer)).sort()).toEqual([archiveName, logName].sort());
+    expect((await readdir(transfer)).sort()).toEqual([archiveName, logName, shaName].sort());
   });
 
   it('resumes a shorter .part left by an interrupted upload', async () => {
@@ -185,10 +192,10 @@ describe.each(ftpServerKinds())('hook run directly, FTP server %s', (kind) => {
     const transfer = join(server.root, 'backup', 'pve1', 'transfer');
     const atEnd = await runHook(['backup-end', 'stop', '101'], env(files));
     expect(atEnd.code, atEnd.output).toBe(0);
-    expect(await readdir(transfer)).toEqual([archiveName]);
+    expect((await readdir(transfer)).sort()).toEqual([archiveName, shaName]);
     const atLog = await runHook(['log-end', 'stop', '101'], env(files));
     expect(atLog.code, atLog.output).toBe(0);
-    expect((await readdir(transfer)).sort()).toEqual([archiveName, logName].sort());
+    expect((await readdir(transfer)).sort()).toEqual([archiveName, logName, shaName].sort());
   });
 
   it('in backup-end mode fails the phase (and so the guest) when the upload fails', async () => {

@@ -51,8 +51,10 @@ describe.each(ftpServerKinds())('hook secrets and FTPS, FTP server %s', (kind) =
   it('never puts the password on a command line (curl reads a netrc)', async () => {
     const server = await startFtpServer(kind);
     servers.push(server);
-    await node.writeConf(confFor(server));
-    const files = await node.backup(archiveName, 30_000_000);
+    // The whole guest is one curl run: capped at 4 MB/s so that it runs for
+    // about a second, long enough to be seen in /proc on a fast loopback.
+    await node.writeConf(confFor(server), 'limit_rate=4M\n');
+    const files = await node.backup(archiveName, 4_000_000);
     const running = runHook(['log-end', 'snapshot', '101'], guestEnv(node, 'ftp-staging', files));
     const cmdlines = await watchCommandLines(running);
     expect((await running).code).toBe(0);

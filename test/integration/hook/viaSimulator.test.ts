@@ -3,6 +3,7 @@
  * POST over HTTPS) calls the script for every phase with vzdump's argv and
  * environment, and the script uploads to a real FTP server from the harness.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,17 +90,29 @@ describe.each(ftpServerKinds())('hook run by the simulated vzdump, FTP server %s
 
   const transferDir = (dir = 'backup') => join(ftp.root, dir, 'pve1', 'transfer');
 
-  /** Every archive and .log in the node's dump dir must be on the NAS, byte for byte. */
+  /** NAME.sha256 of each archive among `names`: the hook sends one beside each. */
+  const withSums = (names: string[]) => [
+    ...names,
+    ...names.filter((n) => !n.endsWith('.log')).map((n) => `${n}.sha256`),
+  ];
+
+  /**
+   * Every archive and .log in the node's dump dir must be on the NAS, byte for
+   * byte, and each archive's NAME.sha256 (`<hex>  <NAME>`) beside it.
+   */
   async function expectAllUploaded(sim: PveSimulator, transfer: string): Promise<string[]> {
     const local = (await readdir(sim.dumpDir('pve1'))).filter((n) => /\.(tar\.zst|log)$/.test(n));
     expect(local).toHaveLength(4);
-    expect((await readdir(transfer)).sort()).toEqual(local.sort());
+    expect((await readdir(transfer)).sort()).toEqual(withSums(local).sort());
     for (const name of local) {
       const [mine, theirs] = await Promise.all([
         readFile(join(sim.dumpDir('pve1'), name)),
         readFile(join(transfer, name)),
       ]);
       expect(theirs.equals(mine), name).toBe(true);
+      if (name.endsWith('.log')) continue;
+      const hex = createHash('sha256').update(mine).digest('hex');
+      expect(await readFile(join(transfer, `${name}.sha256`), 'utf8')).toBe(`${hex}  ${name}\n`);
     }
     return local;
   }
@@ -138,7 +151,9 @@ describe.each(ftpServerKinds())('hook run by the simulated vzdump, FTP server %s
     expect(exitstatus, log.join('\n')).toBe('OK');
     const local = await readdir(sim.dumpDir('pve1'));
     expect(local.filter((n) => /^vzdump-openvz-10[12]-.*\.(tar|log)$/.test(n))).toHaveLength(4);
-    expect((await readdir(transferDir('NAS Backups/pve dump'))).sort()).toEqual(local.sort());
+    expect((await readdir(transferDir('NAS Backups/pve dump'))).sort()).toEqual(
+      withSums(local).sort(),
+    );
   });
 
   it('handles spaces and UTF-8 in the NAS dir', async () => {

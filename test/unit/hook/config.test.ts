@@ -28,6 +28,7 @@ const keys = [
   'cafile',
   'insecure',
   'retries',
+  'limit_rate',
 ] as const;
 type Parsed = Record<(typeof keys)[number], string>;
 
@@ -98,7 +99,12 @@ describe('renderHookConfig → the hook script parser', () => {
   it('round-trips every field, with the defaults the script applies', () => {
     const parsed = parseWithScript(
       renderHookConfig({
-        ...input({ secure: true, caFile: '/etc/pve-ftp-backup/nas ca.pem', port: 990 }),
+        ...input({
+          secure: true,
+          caFile: '/etc/pve-ftp-backup/nas ca.pem',
+          port: 990,
+          limitRate: '50M',
+        }),
         uploadAt: 'backup-end',
       }),
     );
@@ -117,6 +123,7 @@ describe('renderHookConfig → the hook script parser', () => {
         cafile: '/etc/pve-ftp-backup/nas ca.pem',
         insecure: 'no',
         retries: '3',
+        limit_rate: '50M',
       },
     });
   });
@@ -177,6 +184,18 @@ describe('renderHookConfig refusals', () => {
     expect(() => renderHookConfig(bad)).toThrow(HookConfigError);
   });
 
+  it.each(['50 M', '1.5M', 'M', '-1', '5MB', '10kk'])(
+    'refuses the rate cap %j, naming limit_rate',
+    (rate) => {
+      expect(() => renderHookConfig(input({ limitRate: rate }))).toThrow(/limit_rate/);
+    },
+  );
+
+  it('writes no rate cap (0) unless asked', () => {
+    expect(renderHookConfig(input())).toMatch(/^limit_rate=0$/m);
+    expect(renderHookConfig(input({ limitRate: '800k' }))).toMatch(/^limit_rate=800k$/m);
+  });
+
   it('writes insecure only when asked', () => {
     expect(renderHookConfig(input())).not.toMatch(/^insecure=/m);
     expect(renderHookConfig(input({ secure: true, insecure: true }))).toMatch(/^insecure=yes$/m);
@@ -206,6 +225,10 @@ describe('the hook script parser on hand-written files', () => {
     ['a bad upload_at', `${base}upload_at=job-end\n`, 'upload_at must be'],
     ['a relative dir', base.replace('dir=/d', 'dir=d'), 'dir must be an absolute path'],
     ['a node with ..', base.replace('node=pve1', 'node=..'), 'node is not a plain name'],
+    ['a rate with a unit curl lacks', `${base}limit_rate=5MB\n`, 'limit_rate must be'],
+    ['a rate with a space', `${base}limit_rate=5 M\n`, 'limit_rate must be'],
+    ['an empty rate', `${base}limit_rate=\n`, 'limit_rate must be'],
+    ['a rate without a number', `${base}limit_rate=k\n`, 'limit_rate must be'],
   ])('reports %s', (_what, text, expected) => {
     const parsed = parseWithScript(text);
     expect(parsed.ok).toBe(false);
