@@ -52,7 +52,15 @@ type Holder = z.infer<typeof Holder>;
 /** What the lock needs of a RemoteFs, and the NAS clock. */
 export type LockFs = Pick<
   RemoteFs,
-  'list' | 'mkdirp' | 'mkdirExclusive' | 'removeDir' | 'removeFile' | 'readText' | 'writeText'
+  | 'list'
+  | 'mkdirp'
+  | 'mkdirExclusive'
+  | 'removeDir'
+  | 'removeFile'
+  | 'readText'
+  | 'writeText'
+  | 'rename'
+  | 'size'
 > &
   RemoteClock;
 
@@ -309,7 +317,7 @@ export async function acquireLock(
   const mine: Holder = { ...me, token: randomUUID(), renewedAt: new Date().toISOString() };
 
   let tookOver: TakenOver | undefined;
-  let created = await fs.mkdirExclusive(lockPath);
+  let created = await createLock(fs, parent, lockPath, mine);
   if (!created && options.breakLock) {
     const holder = await readHolder(fs, lockPath).catch(() => undefined);
     options.logger?.warn('breaking node lock on --break-lock', {
@@ -317,7 +325,7 @@ export async function acquireLock(
       holder: holder ? info(holder) : 'unknown',
     });
     await clearLock(fs, lockPath);
-    created = await fs.mkdirExclusive(lockPath);
+    created = await createLock(fs, parent, lockPath, mine);
     if (!created) return heldResult(lockPath, await readHolder(fs, lockPath), me, localHost);
   } else if (!created) {
     const seen = await inspect(fs, lockPath);
@@ -370,7 +378,10 @@ export async function acquireLock(
     };
   }
 
-  const back = await claim(fs, lockPath, mine, options, created);
+  // A lock we created already holds our holder file; a taken-over one gets it now.
+  const back = created
+    ? await readHolder(fs, lockPath)
+    : await claim(fs, lockPath, mine, options, false);
   if (back?.token !== mine.token) return heldResult(lockPath, back, me, localHost);
   if (tookOver) options.logger?.warn(tookOver.message, { lock: lockPath });
   return granted(fs, lockPath, mine, options, tookOver);
@@ -420,7 +431,50 @@ function granted(
         });
         return;
       }
-      await fs.removeDir(lockPath);
+      // One rename takes the lock away (a kill after it leaves only a temp name, which healing
+      // removes); a DELE of the holder file then RMD would leave a lock without holder.
+      const gone = joinRemote(
+        lockPath.slice(0, lockPath.lastIndexOf('/')) || '/',
+        `.lock-${mine.token}-released${TEMP_SUFFIX}`,
+      );
+      await fs.rename(lockPath, gone);
+      await fs.removeDir(gone);
     },
   };
+}
+
+/**
+ * Create the lock with its holder file already inside, in one step another run can see:
+ * the holder is written into a staging directory of ours, which is then renamed to `.lock`.
+ * A kill before the rename leaves only the staging name (healing removes it), never a
+ * `.lock/` without holder. Two runs that both found no `.lock`: the second rename fails,
+ * as a rename onto a non-empty directory does on every server we support; that is the
+ * exclusive part. Returns whether we created it.
+ */
+async function createLock(
+  fs: LockFs,
+  parent: string,
+  lockPath: string,
+  mine: Holder,
+): Promise<boolean> {
+  const staging = joinRemote(parent, `.lock-${mine.token}${TEMP_SUFFIX}`);
+  await fs.mkdirExclusive(staging);
+  try {
+    await fs.writeText(joinRemote(staging, LOCK_HOLDER_NAME), `${JSON.stringify(mine, null, 2)}\n`);
+    // Never renamed over anything: some servers silently replace an empty directory (an older
+    // version's half-made lock) or a file on a rename. Whatever is there is judged instead.
+    if ((await fs.list(lockPath)) !== undefined || (await fs.size(lockPath)) !== undefined) {
+      return false;
+    }
+    await fs.rename(staging, lockPath);
+    return true;
+  } catch (error) {
+    if ((await fs.list(lockPath)) !== undefined || (await fs.size(lockPath)) !== undefined) {
+      return false;
+    }
+    throw error;
+  } finally {
+    // Gone after a successful rename; left after a refusal or a failure.
+    await fs.removeDir(staging).catch(() => {});
+  }
 }

@@ -186,11 +186,13 @@ async function heal(
   // The session writes files aside first (layout.ts TEMP_SUFFIX) and the lock dates the NAS
   // clock with a probe of that suffix: a write cut short leaves such a name behind, which is
   // ours. The node dir's are seen here; transfer/'s and the generations' are listed for it.
-  for (const e of entries.filter((x) => x.type === 'file' && x.name.endsWith(TEMP_SUFFIX))) {
-    if (!o.dryRun) await fs.removeFile(posix.join(nodeDir, e.name));
+  // (The lock's staging and released directories carry the suffix too: lock.ts.)
+  for (const e of entries.filter((x) => x.name.endsWith(TEMP_SUFFIX))) {
+    const path = posix.join(nodeDir, e.name);
+    if (!o.dryRun) await (e.type === 'dir' ? fs.removeDir(path) : fs.removeFile(path));
     report.repairs.push(`removed leftover ${e.name}`);
   }
-  entries = entries.filter((e) => !(e.type === 'file' && e.name.endsWith(TEMP_SUFFIX)));
+  entries = entries.filter((e) => !e.name.endsWith(TEMP_SUFFIX));
   // Once per run (at node start): a LIST per directory is the price of finding them.
   const treeDirs = o.cleanTreeDirs
     ? entries.filter((e) => e.type === 'dir' && isTreeDir(e.name))
