@@ -180,15 +180,54 @@ const COMMANDS: CommandSpec<unknown>[] = [
           requiresArg: true,
           describe: 'a newest copy older than this is stale (default: status.maxAge, 26h)',
         })
+        .option('html', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'also write a self-contained HTML status page to this file',
+        })
         .example('$0 status', 'which guests lack a fresh copy (exit 1 if any)')
         .example('$0 status --max-age 50h --json', 'for a job that runs every other night, as JSON')
-        .example('$0 status --node pve1 --vmid 101', 'one guest'),
+        .example('$0 status --node pve1 --vmid 101', 'one guest')
+        .example('$0 status --html /var/www/backups.html', 'the page for the wall screen'),
     select: (a) =>
       lazy(async () => (await import('./commands/status.js')).statusCommand, {
         ...configuredOptions(a),
         vmid: vmids(a.vmid),
         ...(a.guests ? { guests: a.guests } : {}),
         ...(a.maxAge !== undefined ? { maxAge: a.maxAge } : {}),
+        ...(a.html !== undefined ? { html: a.html } : {}),
+      }),
+  }),
+  row({
+    command: 'verify',
+    describe: 'check the NAS against the manifests; --deep reads every archive back',
+    builder: (y) =>
+      configuredCommand(y)
+        .option('vmid', {
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe: 'only this guest (repeatable)',
+        })
+        .option('generation', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'daily.N, weekly.N, monthly.N or all (default)',
+        })
+        .option('deep', {
+          type: 'boolean',
+          default: false,
+          describe: 'read each archive back: sha256, decompression, content',
+        })
+        .example('$0 verify', 'every file present with its size and checksum file')
+        .example('$0 verify --deep --generation daily.0', 'read last night back')
+        .example('$0 verify --deep --vmid 101 --json', "one guest's copies, as JSON"),
+    select: (a) =>
+      lazy(async () => (await import('./commands/verify.js')).verifyCommand, {
+        ...configuredOptions(a),
+        vmid: vmids(a.vmid),
+        ...(a.generation !== undefined ? { generation: a.generation } : {}),
+        deep: a.deep,
       }),
   }),
   row({

@@ -4,7 +4,10 @@
  * uploads. Needs nothing beyond `npm ci`. Runs `run` twice (two nights), prints
  * the NAS tree and the reports, and removes everything it created.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { loadConfig } from '../config/index.js';
 import { requireDemoDependencies } from '../demo/dependencies.js';
 import { formatTree, walkTree } from '../demo/tree.js';
 import { DEMO_FTP_DIR, startWorld } from '../demo/world.js';
@@ -12,7 +15,9 @@ import { ExitCode } from '../errors.js';
 import { formatReportText, type RunReport } from '../orchestrator/report.js';
 import type { SimNode } from '../sim/index.js';
 import { executeRun } from './run.js';
+import { statusText, writeStatusPage } from './status.js';
 import type { Command, DemoOptions } from './types.js';
+import { verifyText } from './verify.js';
 
 const MiB = 1024 * 1024;
 
@@ -36,6 +41,21 @@ export function demoNodes(): SimNode[] {
       ],
     },
   ];
+}
+
+/** The status page's "last run" box from a run report. */
+function lastRunOf(r: RunReport) {
+  return {
+    runId: r.runId,
+    finishedAt: r.finishedAt,
+    exitCode: r.exitCode,
+    summary: {
+      saved: r.summary.saved,
+      failed: r.summary.failed,
+      notStarted: r.summary.notStarted,
+      bytesSaved: r.summary.bytesSaved,
+    },
+  };
 }
 
 /** `demo` as called by cli.ts. */
@@ -80,14 +100,56 @@ export const demoCommand: Command<DemoOptions> = async (options, ctx) => {
       }
     }
     const tree = await walkTree(world.ftpRoot);
+    say('== what is on the NAS now');
+    say(formatTree(tree));
+    // What an admin looks at in the morning: coverage, the page, and the copies read back.
+    const config = await loadConfig({
+      path: world.configPath,
+      env: { ...ctx.env, ...world.env },
+      cwd: world.tmp,
+    });
+    const { collectStatus } = await import('../status/collect.js');
+    say(`\n== pve-ftp-backup status -c ${world.configPath}`);
+    const status = await collectStatus({
+      config: config.config,
+      filters: { nodes: [], vmids: [] },
+      maxAgeSeconds: config.config.status?.maxAgeSeconds ?? 26 * 3600,
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
+    say(statusText(status));
+    const page = join(tmpdir(), `pve-ftp-backup-demo-status-${process.pid}.html`);
+    const last = reports.at(-1);
+    await writeStatusPage(page, status, last ? lastRunOf(last) : undefined);
+    say(`status page: ${page}  (open it in a browser; it stays after the demo)`);
+    const { collectVerify } = await import('../verify/collect.js');
+    say(`\n== pve-ftp-backup verify --deep --generation daily.0 -c ${world.configPath}`);
+    const verified = await collectVerify({
+      ftp: config.config.ftp,
+      nodes: [],
+      vmids: [],
+      generation: 'daily.0',
+      deep: true,
+      logger: ctx.logger,
+      signal: ctx.signal,
+    });
+    say(verifyText(verified));
+    exitCode = Math.max(exitCode, verified.exitCode);
     if (options.json) {
       // workDir: where everything lived; removed when the demo ends.
-      const doc = { version: 1, exitCode, workDir: world.tmp, runs: reports, nasTree: tree };
+      const doc = {
+        version: 1,
+        exitCode,
+        workDir: world.tmp,
+        runs: reports,
+        nasTree: tree,
+        status,
+        statusPage: page,
+        verify: verified,
+      };
       ctx.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
     } else {
-      say('== what is on the NAS now');
-      say(formatTree(tree));
-      say('\nDone. Everything the demo created is being removed.');
+      say('\nDone. Everything the demo created is being removed (the status page stays).');
     }
     return ctx.signal.aborted ? ExitCode.interrupted : exitCode;
   } finally {

@@ -8,6 +8,7 @@ import { ConfigError } from '../errors.js';
 import { formatBytes, formatTable } from '../format.js';
 import type { StatusReport } from '../status/collect.js';
 import type { CoverageRow } from '../status/coverage.js';
+import type { StatusPageLastRun } from '../status/html.js';
 import { loadCommandConfig } from './commandConfig.js';
 import type { Command, StatusOptions } from './types.js';
 
@@ -38,9 +39,29 @@ export const statusCommand: Command<StatusOptions> = async (options, ctx) => {
     signal: ctx.signal,
     onSecret: (secret) => ctx.redactor.add(secret),
   });
+  if (options.html !== undefined) {
+    await writeStatusPage(options.html, report);
+    ctx.logger.info(`status page written to ${options.html}`);
+  }
   ctx.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : statusText(report));
   return report.exitCode;
 };
+
+/** The self-contained status page (src/status/html.ts) of a report, written to `path`. */
+export async function writeStatusPage(
+  path: string,
+  report: StatusReport,
+  lastRun?: StatusPageLastRun,
+): Promise<void> {
+  const { renderStatusPage } = await import('../status/html.js');
+  const { writeFile } = await import('node:fs/promises');
+  const html = renderStatusPage({
+    rows: report.rows,
+    generatedAt: new Date(report.generatedAt),
+    ...(lastRun ? { lastRun } : {}),
+  });
+  await writeFile(path, html, { mode: 0o644 });
+}
 
 const age = (seconds: number): string =>
   seconds < 3600

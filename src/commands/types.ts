@@ -30,6 +30,17 @@ export interface StatusOptions extends GlobalOptions {
   guests?: GuestStateFilter;
   /** `--max-age` as typed (a duration); default `status.maxAge`. */
   maxAge?: string;
+  /** `--html FILE`: also write the self-contained status page there. */
+  html?: string;
+}
+
+export interface VerifyOptions extends GlobalOptions {
+  node: string[];
+  vmid: number[];
+  /** `daily.0`, `weekly.1`, `all` (default). */
+  generation?: string;
+  /** Read every archive back (sha256, decompression, content). */
+  deep: boolean;
 }
 
 export interface ListOptions extends GlobalOptions {

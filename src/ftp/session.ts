@@ -39,6 +39,11 @@ export type FtpSettings = Pick<FtpConfig, 'host' | 'port' | 'user' | 'password' 
 
 /** A live session; close() it when the node run ends (abort closes it too). */
 export interface NasSession extends RemoteFs, RemoteClock {
+  /**
+   * Stream a file into `dest` (backpressure respected; `dest` is not ended). Not retried once
+   * bytes flowed: a broken transfer fails, it never restarts into the same stream.
+   */
+  download(path: string, dest: Writable): Promise<void>;
   /** Fires once the NAS stopped answering: a command failed again after the one reconnect. */
   readonly gone: AbortSignal;
   /**
@@ -363,6 +368,32 @@ class FtpNasSession implements NasSession {
         if (isFtpCode(error, NOT_FOUND) && (await this.#sizeOrUndefined(c, p)) === undefined)
           return;
         throw error;
+      }
+    });
+  }
+
+  async download(path: string, dest: Writable): Promise<void> {
+    const p = this.#abs('read', path);
+    return this.#run('read', p, async (c) => {
+      let written = 0;
+      const sink = new Writable({
+        highWaterMark: 1 << 20,
+        write(chunk: Buffer, _enc, cb) {
+          written += chunk.length;
+          if (dest.write(chunk)) cb();
+          else dest.once('drain', () => cb());
+        },
+      });
+      try {
+        await c.downloadTo(sink, p);
+      } catch (error) {
+        if (written === 0) throw error;
+        throw this.#error(
+          'read',
+          p,
+          'connection',
+          `download broke after ${written} bytes: ${errorMessage(error)}`,
+        );
       }
     });
   }

@@ -19,6 +19,7 @@
  * session whose reconnect failed, and `gone` fires.
  */
 import { posix } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { RemoteEntry } from '../../src/ftp/remoteFs.js';
 import type { NasSession } from '../../src/ftp/session.js';
 
@@ -199,6 +200,13 @@ export class MemoryFs implements NasSession {
     this.count('readText');
     const n = this.lookup(path);
     return n?.kind === 'file' ? n.data : undefined;
+  }
+
+  async download(path: string, dest: Writable): Promise<void> {
+    this.count('download');
+    const n = this.lookup(path);
+    if (n?.kind !== 'file') throw new MemoryFsError(550, `${path}: no such file`);
+    dest.write(Buffer.from(n.data, 'utf8'));
   }
 
   async writeText(path: string, text: string): Promise<void> {
