@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listGenerations } from '../../../src/ftp/generations.js';
 import { type Manifest, serializeManifest } from '../../../src/ftp/manifest.js';
 import type { RemoteFs } from '../../../src/ftp/remoteFs.js';
-import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotate.js';
+import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotation/nodeTree.js';
 import { type NasSession, openNasSession } from '../../../src/ftp/session.js';
 import { silentLogger } from '../../../src/log.js';
 import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
