@@ -2,7 +2,8 @@
  * Rotation over a real FTP session against the servers of ftpServerKinds():
  * a keep=3 sequence of four runs, a rotation killed after each step and healed
  * by the next run, and what a keep=10 rotation costs in FTP commands (also with a
- * killed night's adopted leftover among the generations: issue #8 §7).
+ * killed night's adopted leftover among the generations: issue #8 §7), and what healing
+ * our temp names inside the generations costs (issue #8 §5).
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -316,5 +317,55 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
     expect(JSON.parse(moved).runId).toBe('night4');
     const last = await readFile(join(server.root, nodeDir, 'daily.9', 'manifest.json'), 'utf8');
     expect(JSON.parse(last).runId).toBe('night9');
+  });
+
+  it('healing removes our temp names inside generations at one LIST per generation (issue #8 §5)', async () => {
+    // A manifest write (temp name, then rename) killed in daily.1, an upload cut short in daily.5.
+    const nodeDir = 'temps/pve1';
+    for (let i = 0; i < 10; i++) {
+      const dir = join(server.root, nodeDir, `daily.${i}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'manifest.json'), serializeManifest(manifest(`night${i}`, [100])));
+    }
+    await writeFile(join(server.root, nodeDir, 'daily.1', '.manifest.json.pfb-tmp'), '{"ver');
+    await writeFile(
+      join(server.root, nodeDir, 'daily.5', '.vzdump-lxc-100-x.tar.zst.pfb-tmp'),
+      'x',
+    );
+
+    const counter = await commandCounter(server);
+    const counted = await openNasSession(
+      {
+        host: server.host,
+        port: counter.port,
+        user: server.user,
+        password: server.password,
+        secure: false,
+      },
+      logger,
+    );
+    try {
+      counter.take(); // login
+      const report = await prepareNodeTree(counted, `/${nodeDir}`, { keep: 10, logger });
+      const commands = counter.take();
+      const lists = commands.filter((c) => c === 'LIST' || c === 'MLSD').length;
+      // The node directory, then each of the ten generations once.
+      expect(lists).toBe(11);
+      expect(commands.filter((c) => c === 'DELE').length).toBe(2);
+      expect(report.repairs).toEqual(
+        expect.arrayContaining([
+          'removed leftover daily.1/.manifest.json.pfb-tmp',
+          'removed leftover daily.5/.vzdump-lxc-100-x.tar.zst.pfb-tmp',
+        ]),
+      );
+      process.stdout.write(
+        `[heal cost ${kind}] 10 generations, 2 temp leftovers: ${commands.length} FTP commands, ${lists} listings\n`,
+      );
+    } finally {
+      counted.close();
+      await counter.close();
+    }
+    expect(await readdir(join(server.root, nodeDir, 'daily.1'))).toEqual(['manifest.json']);
+    expect(await readdir(join(server.root, nodeDir, 'daily.5'))).toEqual(['manifest.json']);
   });
 });
