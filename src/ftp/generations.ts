@@ -6,7 +6,7 @@
 import { posix } from 'node:path';
 import { MANIFEST_NAME, tryParseManifest } from './manifest.js';
 import type { RemoteFs } from './remoteFs.js';
-import { generationIndex, TRANSFER } from './rotateNames.js';
+import { generationIndex, TRANSFER } from './rotation/names.js';
 
 /** One guest as a generation's manifest records it. */
 export interface GenerationGuest {

@@ -17,7 +17,7 @@ import {
   serializeManifest,
 } from '../ftp/manifest.js';
 import type { RemoteFs } from '../ftp/remoteFs.js';
-import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotate.js';
+import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotation/nodeTree.js';
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
 import { verifyFiles } from '../ftp/verify.js';
 import type { Logger } from '../log.js';

@@ -1,16 +1,18 @@
 /**
  * Rotation over a real FTP session against the servers of ftpServerKinds():
  * a keep=3 sequence of four runs, a rotation killed after each step and healed
- * by the next run, and what a keep=10 rotation costs in FTP commands.
+ * by the next run, and what a keep=10 rotation costs in FTP commands (also with a
+ * killed night's adopted leftover among the generations: issue #8 §7), and what healing
+ * our temp names inside the generations costs (issue #8 §5).
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listGenerations } from '../../../src/ftp/generations.js';
-import { type Manifest, serializeManifest } from '../../../src/ftp/manifest.js';
+import { incompleteManifest, type Manifest, serializeManifest } from '../../../src/ftp/manifest.js';
 import type { RemoteFs } from '../../../src/ftp/remoteFs.js';
-import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotate.js';
+import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotation/nodeTree.js';
 import { type NasSession, openNasSession } from '../../../src/ftp/session.js';
 import { silentLogger } from '../../../src/log.js';
 import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
@@ -249,5 +251,121 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
     }
     const top = (await readdir(join(server.root, nodeDir))).sort();
     expect(top).toEqual(Array.from({ length: 10 }, (_, i) => `daily.${i}`).sort());
+  });
+
+  it('an adopted leftover does not count toward keep, goes once its guests are saved anew, and costs one RETR per generation', async () => {
+    // A killed night's leftover (incomplete, nothing saved) sits at daily.3 among ten good
+    // generations. Counting it toward keep=10 would rotate the oldest good one (daily.10) away
+    // while the leftover stays; not counting it keeps ten good nights.
+    const nodeDir = 'adopted/pve1';
+    const vmids = [100, 101];
+    for (let i = 0; i <= 10; i++) {
+      const dir = join(server.root, nodeDir, `daily.${i}`);
+      await mkdir(dir, { recursive: true });
+      const m =
+        i === 3
+          ? incompleteManifest({
+              runId: 'killed',
+              node: 'pve1',
+              at: '2026-11-27T02:30:00Z',
+              files: vmids.map((v) => ({ name: `vzdump-lxc-${v}-killed.tar.zst`, size: 1 })),
+            })
+          : manifest(`night${i}`, vmids);
+      await writeFile(join(dir, 'manifest.json'), serializeManifest(m));
+      for (const g of m.guests) await writeFile(join(dir, g.files[0]!.name), 'x');
+    }
+    const tonight = manifest('tonight', vmids);
+    const transfer = join(server.root, nodeDir, 'transfer');
+    await mkdir(transfer, { recursive: true });
+    for (const g of tonight.guests) await writeFile(join(transfer, g.files[0]!.name), 'x');
+
+    const counter = await commandCounter(server);
+    const counted = await openNasSession(
+      {
+        host: server.host,
+        port: counter.port,
+        user: server.user,
+        password: server.password,
+        secure: false,
+      },
+      logger,
+    );
+    try {
+      counter.take(); // login
+      const report = await finishNodeRun(counted, `/${nodeDir}`, tonight, {
+        keep: 10,
+        rotate: true,
+        logger,
+      });
+      const commands = counter.take();
+      const retr = commands.filter((c) => c === 'RETR').length;
+      // One manifest per generation present (11), none twice; tonight's is in memory.
+      expect(retr).toBe(11);
+      expect(commands.length).toBeLessThan(120);
+      expect(report.removed.sort()).toEqual(['daily.10', 'daily.3']);
+      process.stdout.write(
+        `[rotation cost ${kind}] keep=10 with an adopted leftover: ${commands.length} FTP commands, ${retr} RETR\n`,
+      );
+    } finally {
+      counted.close();
+      await counter.close();
+    }
+    const top = (await readdir(join(server.root, nodeDir))).sort();
+    expect(top).toEqual(Array.from({ length: 10 }, (_, i) => `daily.${i}`).sort());
+    // daily.4 is night4 (it was daily.4 and one newer generation entered while daily.3 left).
+    const moved = await readFile(join(server.root, nodeDir, 'daily.4', 'manifest.json'), 'utf8');
+    expect(JSON.parse(moved).runId).toBe('night4');
+    const last = await readFile(join(server.root, nodeDir, 'daily.9', 'manifest.json'), 'utf8');
+    expect(JSON.parse(last).runId).toBe('night9');
+  });
+
+  it('healing removes our temp names inside generations at one LIST per generation (issue #8 §5)', async () => {
+    // A manifest write (temp name, then rename) killed in daily.1, an upload cut short in daily.5.
+    const nodeDir = 'temps/pve1';
+    for (let i = 0; i < 10; i++) {
+      const dir = join(server.root, nodeDir, `daily.${i}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'manifest.json'), serializeManifest(manifest(`night${i}`, [100])));
+    }
+    await writeFile(join(server.root, nodeDir, 'daily.1', '.manifest.json.pfb-tmp'), '{"ver');
+    await writeFile(
+      join(server.root, nodeDir, 'daily.5', '.vzdump-lxc-100-x.tar.zst.pfb-tmp'),
+      'x',
+    );
+
+    const counter = await commandCounter(server);
+    const counted = await openNasSession(
+      {
+        host: server.host,
+        port: counter.port,
+        user: server.user,
+        password: server.password,
+        secure: false,
+      },
+      logger,
+    );
+    try {
+      counter.take(); // login
+      const report = await prepareNodeTree(counted, `/${nodeDir}`, { keep: 10, logger });
+      const commands = counter.take();
+      const lists = commands.filter((c) => c === 'LIST' || c === 'MLSD').length;
+      // The node directory, then each of the ten generations once.
+      expect(lists).toBe(11);
+      expect(commands.filter((c) => c === 'DELE').length).toBe(2);
+      expect(report.repairs).toEqual(
+        expect.arrayContaining([
+          'removed leftover daily.1/.manifest.json.pfb-tmp',
+          'removed leftover daily.5/.vzdump-lxc-100-x.tar.zst.pfb-tmp',
+        ]),
+      );
+      process.stdout.write(
+        `[heal cost ${kind}] 10 generations, 2 temp leftovers: ${commands.length} FTP commands, ${lists} listings\n`,
+      );
+    } finally {
+      counted.close();
+      await counter.close();
+    }
+    expect(await readdir(join(server.root, nodeDir, 'daily.1'))).toEqual(['manifest.json']);
+    expect(await readdir(join(server.root, nodeDir, 'daily.5'))).toEqual(['manifest.json']);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { listGenerations } from '../../../src/ftp/generations.js';
-import { MemoryFs } from '../../support/memoryFs.js';
+import { listGenerations } from '../../../../src/ftp/generations.js';
+import { MemoryFs } from '../../../support/memoryFs.js';
 import { archiveName, NODE_DIR, seedGeneration, seedUploads } from './trees.js';
 
 const saved = (...v: number[]) => v.map((vmid) => ({ vmid, status: 'saved' as const }));

@@ -5,16 +5,16 @@
  * The executor keeps the set of names present in the node directory (from one
  * listing) and updates it as it goes, so it never lists again. A rename runs
  * only when its source is present and its target absent; the planner
- * guarantees that this is exactly "not yet done" (see rotatePlan.ts), so the
+ * guarantees that this is exactly "not yet done" (see plan.ts), so the
  * same loop serves a fresh run and a replay, and a replay never moves a
  * directory onto another one.
  */
 import { posix } from 'node:path';
-import type { Logger } from '../log.js';
-import type { RemoteEntry, RemoteFs } from './remoteFs.js';
-import { type RotationJournal, serializeJournal } from './rotateJournal.js';
-import { JOURNAL } from './rotateNames.js';
-import type { RenameStep, RotationPlan } from './rotatePlan.js';
+import type { Logger } from '../../log.js';
+import type { RemoteEntry, RemoteFs } from '../remoteFs.js';
+import { type RotationJournal, serializeJournal } from './journal.js';
+import { JOURNAL } from './names.js';
+import type { RenameStep, RotationPlan } from './plan.js';
 
 /** The part of RemoteFs that rotation uses. */
 export type RotationFs = Pick<

@@ -7,10 +7,10 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { tryParseManifest } from '../../../src/ftp/manifest.js';
-import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotate.js';
-import { silentLogger } from '../../../src/log.js';
-import { MemoryFs, SimulatedCrash } from '../../support/memoryFs.js';
+import { tryParseManifest } from '../../../../src/ftp/manifest.js';
+import { finishNodeRun, prepareNodeTree } from '../../../../src/ftp/rotation/nodeTree.js';
+import { silentLogger } from '../../../../src/log.js';
+import { MemoryFs, SimulatedCrash } from '../../../support/memoryFs.js';
 import {
   archiveName,
   type GuestSpec,

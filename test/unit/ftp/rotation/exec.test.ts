@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { listGenerations } from '../../../src/ftp/generations.js';
-import { parseManifest } from '../../../src/ftp/manifest.js';
-import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotate.js';
-import { silentLogger } from '../../../src/log.js';
-import { MemoryFs, MemoryFsError } from '../../support/memoryFs.js';
+import { listGenerations } from '../../../../src/ftp/generations.js';
+import { parseManifest } from '../../../../src/ftp/manifest.js';
+import { finishNodeRun, prepareNodeTree } from '../../../../src/ftp/rotation/nodeTree.js';
+import { silentLogger } from '../../../../src/log.js';
+import { MemoryFs, MemoryFsError } from '../../../support/memoryFs.js';
 import {
   archiveName,
   type GuestSpec,

@@ -3,7 +3,7 @@
  * needs) in, an ordered list of renames out. No I/O, so every case — gaps,
  * protection past `keep`, foreign names — is unit-tested without a server.
  *
- * Order of the steps, and why it is crash-safe (see rotateExec.ts for replay):
+ * Order of the steps, and why it is crash-safe (see exec.ts for replay):
  * 1. generations that retention drops are renamed aside to a trash name;
  * 2. generations moving to a higher index go first, highest first, then those
  *    moving down (closing gaps), lowest first, `transfer` → `daily.0` last of
@@ -16,9 +16,9 @@
  * of "this step has not run yet", which is what replay relies on.
  */
 
-import { type Manifest, mentionedGuests, savedGuests } from './manifest.js';
-import type { RemoteEntry } from './remoteFs.js';
-import { generationIndex, generationName, TRANSFER, trashName } from './rotateNames.js';
+import { type Manifest, mentionedGuests, savedGuests } from '../manifest.js';
+import type { RemoteEntry } from '../remoteFs.js';
+import { generationIndex, generationName, TRANSFER, trashName } from './names.js';
 
 /** One rename, relative to the node directory. */
 export interface RenameStep {

@@ -1,7 +1,7 @@
 /** Builders for node trees used by the rotation tests. */
-import type { Manifest } from '../../../src/ftp/manifest.js';
-import { serializeManifest } from '../../../src/ftp/manifest.js';
-import type { MemoryFs } from '../../support/memoryFs.js';
+import type { Manifest } from '../../../../src/ftp/manifest.js';
+import { serializeManifest } from '../../../../src/ftp/manifest.js';
+import type { MemoryFs } from '../../../support/memoryFs.js';
 
 export const NODE_DIR = '/dump/pve1';
 

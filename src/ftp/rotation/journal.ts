@@ -1,7 +1,7 @@
 /**
  * The rotation journal, `{nodeDir}/.rotation.json`: written completely before
  * the first rename, removed after the last one. While it exists, the next run
- * replays it (rotateExec.ts) instead of planning afresh, so a rotation killed
+ * replays it (exec.ts) instead of planning afresh, so a rotation killed
  * after any step is finished exactly as planned.
  *
  * It holds names relative to the node directory only (no absolute paths, no

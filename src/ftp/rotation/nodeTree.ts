@@ -4,25 +4,25 @@
  * {@link finishNodeRun} at the end (manifest, then rotate).
  */
 import { posix } from 'node:path';
-import type { Logger } from '../log.js';
-import { TEMP_SUFFIX } from './layout.js';
+import type { Logger } from '../../log.js';
+import { TEMP_SUFFIX } from '../layout.js';
 import {
   incompleteManifest,
   MANIFEST_NAME,
   type Manifest,
   serializeManifest,
   tryParseManifest,
-} from './manifest.js';
-import type { RemoteEntry } from './remoteFs.js';
-import { applyRenames, executePlan, type RotationFs, replayJournal } from './rotateExec.js';
-import { parseJournal } from './rotateJournal.js';
-import { generationIndex, isTrashName, JOURNAL, TRANSFER } from './rotateNames.js';
+} from '../manifest.js';
+import type { RemoteEntry } from '../remoteFs.js';
+import { applyRenames, executePlan, type RotationFs, replayJournal } from './exec.js';
+import { parseJournal } from './journal.js';
+import { generationIndex, isTrashName, JOURNAL, TRANSFER } from './names.js';
 
 /** transfer/ and the generation directories: where a write of ours may have been cut short. */
 const isTreeDir = (name: string): boolean =>
   name === TRANSFER || generationIndex(name) !== undefined;
 
-import { type ProtectedGeneration, planRotation, type RenameStep } from './rotatePlan.js';
+import { type ProtectedGeneration, planRotation, type RenameStep } from './plan.js';
 
 /** What a call did (or, with dryRun, would do) to a node's tree. */
 export interface RotationReport {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { Manifest } from '../../../src/ftp/manifest.js';
-import type { RemoteEntry } from '../../../src/ftp/remoteFs.js';
-import { applyRenames } from '../../../src/ftp/rotateExec.js';
+import type { Manifest } from '../../../../src/ftp/manifest.js';
+import type { RemoteEntry } from '../../../../src/ftp/remoteFs.js';
+import { applyRenames } from '../../../../src/ftp/rotation/exec.js';
 import {
   type PlanInput,
   planRotation,
   type RotationPlan,
   RotationPlanError,
-} from '../../../src/ftp/rotatePlan.js';
+} from '../../../../src/ftp/rotation/plan.js';
 import { manifestFor } from './trees.js';
 
 const dir = (name: string): RemoteEntry => ({ name, type: 'dir', size: 0 });
@@ -21,7 +21,7 @@ function plan(
 ): RotationPlan {
   const map = new Map(Object.entries(manifests));
   const input: PlanInput = { entries, withTransfer: false, manifests: map, runId: 'r9', ...o };
-  // Answer the planner's manifest requests from `manifests` (null when not given), like rotate.ts.
+  // Answer the planner's manifest requests from `manifests` (null when not given), like nodeTree.ts.
   for (let i = 0; i < 20; i++) {
     const out = planRotation({ ...input, manifests: map });
     if (out.kind === 'plan') return out.plan;

@@ -5,7 +5,7 @@ import {
   parseManifest,
   serializeManifest,
   tryParseManifest,
-} from '../../../src/ftp/manifest.js';
+} from '../../../../src/ftp/manifest.js';
 import { manifestFor } from './trees.js';
 
 describe('manifest', () => {

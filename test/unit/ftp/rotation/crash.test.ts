@@ -3,10 +3,10 @@
  * heal: the tree must end exactly as if nothing had happened.
  */
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from '../../../src/ftp/manifest.js';
-import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotate.js';
-import { silentLogger } from '../../../src/log.js';
-import { MemoryFs, SimulatedCrash } from '../../support/memoryFs.js';
+import { parseManifest } from '../../../../src/ftp/manifest.js';
+import { finishNodeRun, prepareNodeTree } from '../../../../src/ftp/rotation/nodeTree.js';
+import { silentLogger } from '../../../../src/log.js';
+import { MemoryFs, SimulatedCrash } from '../../../support/memoryFs.js';
 import { type GuestSpec, manifestFor, NODE_DIR, seedGeneration, seedUploads } from './trees.js';
 
 const logger = silentLogger();

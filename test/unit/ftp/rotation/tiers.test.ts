@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { generationIndex } from '../../../../src/ftp/rotation/names.js';
+import { parseTierName, shouldPromote, tierName } from '../../../../src/ftp/rotation/tiers.js';
+
+describe('tier names', () => {
+  it('round-trips weekly.N and monthly.N', () => {
+    expect(parseTierName(tierName('weekly', 0))).toEqual({ tier: 'weekly', index: 0 });
+    expect(parseTierName(tierName('monthly', 11))).toEqual({ tier: 'monthly', index: 11 });
+  });
+
+  it('treats look-alikes as foreign, like daily.N', () => {
+    for (const name of [
+      'weekly.01',
+      'weekly.',
+      'monthly.-1',
+      'Weekly.0',
+      'weekly.0x',
+      'yearly.0',
+    ]) {
+      expect(parseTierName(name), name).toBeUndefined();
+    }
+    // The daily parser must not claim tier names either (they would be rotated as dailies).
+    expect(generationIndex('weekly.0')).toBeUndefined();
+  });
+
+  it('refuses a negative or fractional index, naming it', () => {
+    expect(() => tierName('weekly', -1)).toThrow(/-1/);
+    expect(() => tierName('monthly', 1.5)).toThrow(/1\.5/);
+  });
+});
+
+describe('shouldPromote', () => {
+  const day = (d: number) => new Date(Date.UTC(2026, 0, 1 + d, 2, 0, 0)).toISOString();
+
+  it('fills an empty tier with the first candidate', () => {
+    expect(shouldPromote('weekly', day(0), undefined)).toBe(true);
+  });
+
+  it('weekly needs 7 days to the newest weekly, monthly 28 to the newest monthly', () => {
+    expect(shouldPromote('weekly', day(7), day(0))).toBe(true);
+    expect(shouldPromote('weekly', day(6), day(0))).toBe(false);
+    expect(shouldPromote('monthly', day(28), day(0))).toBe(true);
+    expect(shouldPromote('monthly', day(27), day(0))).toBe(false);
+  });
+
+  it('the gap is exact to the millisecond', () => {
+    const weekLess1ms = new Date(Date.parse(day(7)) - 1).toISOString();
+    expect(shouldPromote('weekly', weekLess1ms, day(0))).toBe(false);
+  });
+
+  it('a clock stepped backwards never promotes', () => {
+    expect(shouldPromote('weekly', day(0), day(10))).toBe(false);
+  });
+
+  it('an unreadable time never promotes', () => {
+    expect(shouldPromote('weekly', '', undefined)).toBe(false);
+    expect(shouldPromote('weekly', undefined, undefined)).toBe(false);
+    expect(shouldPromote('weekly', 'yesterday', day(0))).toBe(false);
+    expect(shouldPromote('weekly', day(30), 'garbage')).toBe(false);
+  });
+});
