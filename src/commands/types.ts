@@ -32,6 +32,11 @@ export interface StatusOptions extends GlobalOptions {
   maxAge?: string;
 }
 
+/** `doctor [--node NAME]...`. */
+export interface DoctorOptions extends GlobalOptions {
+  node: string[];
+}
+
 export interface ListOptions extends GlobalOptions {
   node: string[];
 }
