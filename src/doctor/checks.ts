@@ -14,7 +14,12 @@ export type Permissions = Record<string, Record<string, unknown>>;
 const has = (perms: Permissions, path: string, priv: string): boolean =>
   Object.hasOwn(perms[path] ?? {}, priv);
 
-/** How `pveum acl modify` names the principal: `--tokens ID` or `--users ID`. */
+/**
+ * How `pveum acl modify` names the principal: `--tokens ID` or `--users ID`.
+ * The fixes grant `PVEFtpBackup`, the least-privilege role README.md sets up
+ * (VM.Audit, VM.Backup, Datastore.AllocateSpace); PVE has no built-in role that
+ * holds exactly these.
+ */
 function pveumWho(principal: string): string {
   return principal.includes('!') ? `--tokens '${principal}'` : `--users ${principal}`;
 }
@@ -30,7 +35,7 @@ export function vmBackupCheck(principal: string, tree: Permissions): CheckLine {
   const some = Object.keys(tree)
     .filter((p) => /^\/vms\/\d+$/.test(p) && has(tree, p, 'VM.Backup'))
     .sort();
-  const fix = `grant it with pveum acl modify /vms ${pveumWho(principal)} --roles PVEVMBackup`;
+  const fix = `grant it with pveum acl modify /vms ${pveumWho(principal)} --roles PVEFtpBackup`;
   if (some.length > 0) {
     return warn(
       'privilege.vms',
@@ -58,7 +63,7 @@ export function storagePrivilegeCheck(
   return fail(
     'privilege.storage',
     `${principal} lacks Datastore.AllocateSpace on ${path}`,
-    `grant it with pveum acl modify ${path} ${pveumWho(principal)} --roles PVEDatastoreUser`,
+    `grant it with pveum acl modify ${path} ${pveumWho(principal)} --roles PVEFtpBackup`,
   );
 }
 

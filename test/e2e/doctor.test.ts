@@ -135,7 +135,7 @@ describe('doctor', () => {
     const r = await doctor(w);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toContain(
-      "fail  backup@pve!nightly lacks VM.Backup on /vms: grant it with pveum acl modify /vms --tokens 'backup@pve!nightly' --roles PVEVMBackup",
+      "fail  backup@pve!nightly lacks VM.Backup on /vms: grant it with pveum acl modify /vms --tokens 'backup@pve!nightly' --roles PVEFtpBackup",
     );
     expect(r.stdout).toMatch(/ok {4}backup@pve!nightly has Datastore.AllocateSpace/);
   }, 60_000);

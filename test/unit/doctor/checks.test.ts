@@ -26,7 +26,7 @@ describe('vmBackupCheck', () => {
       check: 'privilege.vms',
       status: 'fail',
       message: `${TOKEN} lacks VM.Backup on /vms`,
-      fix: `grant it with pveum acl modify /vms --tokens '${TOKEN}' --roles PVEVMBackup`,
+      fix: `grant it with pveum acl modify /vms --tokens '${TOKEN}' --roles PVEFtpBackup`,
     });
     expect(vmBackupCheck('ops@pve', {}).fix).toContain('--users ops@pve');
   });
@@ -50,7 +50,7 @@ describe('storagePrivilegeCheck', () => {
     const l = storagePrivilegeCheck(TOKEN, 'ftp-staging', { [p]: { 'Datastore.Audit': 1 } });
     expect(l.status).toBe('fail');
     expect(l.fix).toBe(
-      `grant it with pveum acl modify ${p} --tokens '${TOKEN}' --roles PVEDatastoreUser`,
+      `grant it with pveum acl modify ${p} --tokens '${TOKEN}' --roles PVEFtpBackup`,
     );
   });
 });
