@@ -45,6 +45,8 @@ export interface ClusterChecks {
   reachable: boolean;
   /** The nodes checked (their NAS trees are checked too). */
   nodes: string[];
+  /** Every node the cluster lists (to tell a mistyped `--node`). */
+  listed: string[];
 }
 
 const PermissionsAnswer = z.record(z.string(), z.record(z.string(), z.unknown()));
@@ -105,7 +107,7 @@ export async function checkCluster(
       version = await reader.get('/version', Version, undefined, o.signal);
     } catch (error) {
       whole.lines.push(unreachableLine(cluster, error));
-      return { groups: [whole], reachable: false, nodes: [] };
+      return { groups: [whole], reachable: false, nodes: [], listed: [] };
     }
     whole.lines.push(tlsLine(cluster));
     const release = version.version;
@@ -193,12 +195,12 @@ export async function checkCluster(
         );
       }
     }
-    return { groups, reachable: true, nodes: names };
+    return { groups, reachable: true, nodes: names, listed: listed.map((n) => n.node) };
   } catch (error) {
     whole.lines.push(
       fail('api', `cannot read the cluster: ${errorMessage(error)}`, 'see the message'),
     );
-    return { groups: [whole], reachable: true, nodes: [] };
+    return { groups: [whole], reachable: true, nodes: [], listed: [] };
   } finally {
     await reader.close().catch(() => {});
   }

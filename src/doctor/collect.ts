@@ -5,7 +5,7 @@
  */
 import type { Config } from '../config/index.js';
 import { DEFAULT_LOCK_LEASE_MS } from '../config/types.js';
-import { ExitCode } from '../errors.js';
+import { ConfigError, ExitCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PveClientOptions } from '../pveApi/index.js';
 import { checkCluster } from './clusterChecks.js';
@@ -35,6 +35,16 @@ export async function collectDoctor(o: CollectDoctorOptions): Promise<DoctorRepo
       }),
     ),
   );
+  // A --node no cluster has is a mistake (like run's): said before anything is written.
+  if (clusters.every((c) => c.listed.length > 0)) {
+    const known = new Set(clusters.flatMap((c) => c.listed));
+    const unknown = o.nodes.filter((n) => !known.has(n));
+    if (unknown.length > 0) {
+      throw new ConfigError(
+        `--node ${unknown.join(', ')}: no such node in the clusters (they have: ${[...known].sort().join(', ')})`,
+      );
+    }
+  }
   // The NAS trees of every node the clusters named (or --node when no API answered).
   const fromApi = clusters.flatMap((c) => c.nodes);
   const nodes = [...new Set(fromApi.length > 0 ? fromApi : o.nodes)].sort();

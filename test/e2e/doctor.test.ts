@@ -74,6 +74,10 @@ describe('doctor', () => {
     );
     expect(line(report, 'storage.space', 'pve1')?.message).toContain('412.0 GiB free');
     expect(line(report, 'nas.writable', 'pve1')?.status).toBe('ok');
+    // No secret reaches stdout or stderr.
+    for (const secret of Object.values(world.env)) {
+      expect(r.stdout + r.stderr).not.toContain(secret);
+    }
     // The probe was removed: the NAS tree is exactly what it was.
     expect(await nasSnapshot(world)).toEqual(before);
 
@@ -84,6 +88,12 @@ describe('doctor', () => {
       /^ {2}pve1 {2}ok {4}staging storage ftp-staging: enabled, backup content$/m,
     );
     expect(text.stdout).toMatch(/^NAS 127\.0\.0\.1:\d+$/m);
+  }, 60_000);
+
+  it('refuses a --node no cluster has, exit 2, naming it', async () => {
+    const r = await doctor(world, '--node', 'pve9');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--node pve9: no such node in the clusters (they have: pve1)');
   }, 60_000);
 
   it('reports a held lock with its holder and leaves it byte-identical', async () => {
@@ -157,6 +167,16 @@ describe('doctor', () => {
     expect(prune?.fix).toBe(
       'keep every archive there: pvesm set ftp-staging --prune-backups keep-all=1',
     );
+  }, 60_000);
+
+  it('exits 3 when neither the API nor the NAS can be reached', async () => {
+    const w = await startWorld({ flavour: '9.1', auth: 'token', nodes: nodes() });
+    worlds.push(w);
+    await w.sim.close();
+    await w.ftp.close();
+    const r = await doctor(w, '--json');
+    expect(r.code, r.stderr).toBe(3);
+    expect(failed(jsonReport<DoctorReport>(r))).toEqual(['- api', '- nas.reachable']);
   }, 60_000);
 
   it('says "cannot tell on PVE 3.4" for privileges and vzdump defaults, never guesses', async () => {
