@@ -231,6 +231,17 @@ const COMMANDS: CommandSpec<unknown>[] = [
       }),
   }),
   row({
+    command: 'doctor',
+    describe:
+      'preflight: API, TLS, privileges, staging storage, hook, NAS (writable, locks); exit 1 when a check fails',
+    builder: (y) =>
+      configuredCommand(y)
+        .example('$0 doctor', 'every cluster, node and the NAS')
+        .example('$0 doctor --node pve1 --json', 'one node, as JSON'),
+    select: (a) =>
+      lazy(async () => (await import('./commands/doctor.js')).doctorCommand, configuredOptions(a)),
+  }),
+  row({
     command: 'list',
     describe: 'guests per node, with their state and what run would do',
     builder: (y) =>
@@ -367,7 +378,10 @@ export function parser(argv: string[], select: (s: Selected) => void): Argv {
     );
   }
   return cli
-    .demandCommand(1, 'name a command (run, list, generations, hook, config schema, demo)')
+    .demandCommand(
+      1,
+      'name a command (run, status, doctor, list, generations, hook, config schema, demo)',
+    )
     .recommendCommands()
     .strict()
     .help()

@@ -43,6 +43,11 @@ export interface VerifyOptions extends GlobalOptions {
   deep: boolean;
 }
 
+/** `doctor [--node NAME]...`. */
+export interface DoctorOptions extends GlobalOptions {
+  node: string[];
+}
+
 export interface ListOptions extends GlobalOptions {
   node: string[];
 }

@@ -26,6 +26,8 @@ export interface WorldOptions {
   faults?: SimOptions['faults'];
   /** Answers no real PVE gives (tests of hostile input). */
   hostile?: SimOptions['hostile'];
+  /** Privileges, storage config and space the simulator answers (`doctor`). */
+  access?: SimOptions['access'];
   /** Refuse FTP writes past this many bytes (a full NAS). */
   ftpQuotaBytes?: number;
   /** Uploads the embedded FTP server refuses with 550 (tests: fail one guest's upload). */
@@ -101,6 +103,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       ...(o.backupDurationMs !== undefined ? { backupDurationMs: o.backupDurationMs } : {}),
       ...(o.faults ? { faults: o.faults } : {}),
       ...(o.hostile ? { hostile: o.hostile } : {}),
+      ...(o.access ? { access: o.access } : {}),
     });
     const configPath = join(tmp, 'pve-ftp-backup.yaml');
     const base = {

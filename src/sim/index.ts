@@ -13,14 +13,17 @@ import { generateCerts } from './certs.js';
 import { ClusterState } from './cluster.js';
 import { FaultPlan } from './faults.js';
 import { FLAVOURS } from './flavours.js';
+import { accessRoutes } from './routesAccess.js';
 import { infoRoutes } from './routesInfo.js';
 import { storageRoutes } from './routesStorage.js';
+import { storageConfigRoutes } from './routesStorageConfig.js';
 import { taskRoutes } from './routesTasks.js';
 import { vzdumpRoutes } from './routesVzdump.js';
 import type { RecordedRequest, SimHttpFault, SimOptions } from './scenario.js';
 import { createHandler } from './server.js';
 
 export type * from './scenario.js';
+export type * from './scenarioAccess.js';
 
 export interface PveSimulator {
   /** `https://127.0.0.1:<port>` (no /api2/json). */
@@ -74,6 +77,8 @@ export async function startSimulator(options: SimOptions): Promise<PveSimulator>
       ...taskRoutes(),
       ...storageRoutes(),
       ...vzdumpRoutes(),
+      ...accessRoutes(),
+      ...storageConfigRoutes(),
     ],
     requests,
     authFailureDelayMs: options.authFailureDelayMs ?? 3000,

@@ -5,6 +5,8 @@
  * where a field deviates from real PVE for testability, its comment says so.
  */
 
+import type { SimAccess } from './scenarioAccess.js';
+
 /** PVE releases the simulator can imitate; keys of vzdump-params.json `presentIn`. */
 export type SimFlavour = '3.4' | '8.4' | '9.1';
 
@@ -121,6 +123,8 @@ export interface SimOptions {
   ticketLifetimeSec?: number;
   faults?: SimFaults;
   hostile?: SimHostile;
+  /** Privileges, storage config and space, for the preflight (`doctor`) endpoints. */
+  access?: SimAccess;
   /** Host the HTTPS server binds; always loopback. Default 127.0.0.1. */
   host?: string;
 }

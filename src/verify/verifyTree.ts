@@ -12,7 +12,7 @@ import { checkArchive } from '../archive/checkArchive.js';
 import { errorMessage } from '../errors.js';
 import { joinRemote } from '../ftp/layout.js';
 import { MANIFEST_NAME, type Manifest, tryParseManifest } from '../ftp/manifest.js';
-import { generationIndex } from '../ftp/rotateNames.js';
+import { generationIndex } from '../ftp/rotation/names.js';
 import type { NasSession } from '../ftp/session.js';
 import { checksumNameFor, parseChecksumFile } from '../orchestrator/checksumFile.js';
 
