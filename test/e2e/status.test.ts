@@ -120,7 +120,7 @@ describe('status', () => {
         {
           name: 'demo',
           url: 'https://127.0.0.1:1',
-          auth: { token: 'backup@pve!nightly', secret: '${PVE_TOKEN_SECRET}' },
+          auth: { token: 'backup@pve!nightly', secret: `\${PVE_TOKEN_SECRET}` },
           tls: { insecure: true },
         },
       ],

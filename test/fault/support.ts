@@ -10,7 +10,7 @@ import { walkTree } from '../../src/demo/tree.js';
 import type { RunReport } from '../../src/orchestrator/report.js';
 import type { RecordedRequest } from '../../src/sim/scenario.js';
 import type { CliResult } from '../e2e/support/cli.js';
-import { jsonReport, runCli, startCli } from '../e2e/support/cli.js';
+import { jsonReport, startCli } from '../e2e/support/cli.js';
 import { archives, DEMO_FTP_DIR, startWorld, type World } from '../e2e/support/world.js';
 import { FTP_WRITE_VERBS, type FtpRelay, startFtpRelay, verbOf } from '../support/ftpRelay.js';
 
