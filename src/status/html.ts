@@ -7,6 +7,7 @@
  * generations as small SVG charts with axis labels and units. Readable at
  * 375 px and on a dark background (prefers-color-scheme).
  */
+import { formatBytes } from '../format.js';
 import type { CoverageRow, Verdict } from './coverage.js';
 
 /** One row of the page (a CoverageRow fits). */
@@ -56,18 +57,6 @@ const esc = (s: string): string =>
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
   );
-
-/** `1536` → `1.5 KiB` (the unit the tables and axes use). */
-export function humanBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = bytes;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
-}
 
 /** `93600` → `1d 2h`; `4000` → `1h 6m`; `59` → `59s`. */
 export function humanAge(seconds: number): string {
@@ -127,7 +116,7 @@ function guestCharts(r: StatusPageRow): string {
   return `<section class="guest" data-key="${esc(`${r.cluster}/${r.node}/${r.vmid} ${r.name}`.toLowerCase())}">
 <h3>${esc(`${r.cluster}/${r.node} ${who}`)}</h3>
 <div class="charts">
-${chart('size', `${who}: archive size (bytes)`, sizes, humanBytes)}
+${chart('size', `${who}: archive size (bytes)`, sizes, formatBytes)}
 ${durations.length > 0 ? chart('duration', `${who}: backup duration (seconds)`, durations, (v) => `${Math.round(v)} s`) : ''}
 </div>
 </section>`;
@@ -144,7 +133,7 @@ function tableRow(r: StatusPageRow): string {
     `<td>${esc(r.cluster)}</td>`,
     `<td>${esc(r.type)}</td>`,
     `<td>${esc(r.state)}</td>`,
-    `<td data-sort="${n ? n.size : -1}" class="num">${n ? humanBytes(n.size) : '—'}</td>`,
+    `<td data-sort="${n ? n.size : -1}" class="num">${n ? formatBytes(n.size) : '—'}</td>`,
     `<td>${n ? (n.hasSha256 ? 'yes' : 'no') : '—'}</td>`,
     `<td data-sort="${r.copies}" class="num">${r.copies}</td>`,
   ];
@@ -248,7 +237,7 @@ export function renderStatusPage(input: StatusPageInput): string {
     .join('');
   const run = input.lastRun;
   const runLine = run
-    ? `<p class="meta" id="last-run">Last run ${esc(run.runId)} ended ${esc(run.finishedAt)} with exit code ${run.exitCode}: ${run.summary.saved} saved, ${run.summary.failed} failed, ${run.summary.notStarted} not started, ${humanBytes(run.summary.bytesSaved)}.</p>`
+    ? `<p class="meta" id="last-run">Last run ${esc(run.runId)} ended ${esc(run.finishedAt)} with exit code ${run.exitCode}: ${run.summary.saved} saved, ${run.summary.failed} failed, ${run.summary.notStarted} not started, ${formatBytes(run.summary.bytesSaved)}.</p>`
     : '<p class="meta" id="last-run">No run report.</p>';
   const head = COLUMNS.map((c) => `<th scope="col"><button type="button">${c}</button></th>`).join(
     '',
