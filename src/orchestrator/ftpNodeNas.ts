@@ -173,6 +173,13 @@ async function addToManifest(
     (g) => g.status === 'saved' && g.files.some((f) => names.has(f.name)),
   );
   if (listed) return;
+  // An adopted leftover lists its unverified archives under `failed`: the file now
+  // recorded as saved leaves that entry (which goes when it has no file left).
+  manifest.guests = manifest.guests.flatMap((g) => {
+    if (g.vmid !== guest.vmid || g.status === 'saved') return [g];
+    const files = g.files.filter((f) => !names.has(f.name));
+    return files.length > 0 ? [{ ...g, files }] : [];
+  });
   manifest.guests.push(guest);
   // writeText writes aside and renames over: a reader never sees half a manifest.
   await fs.writeText(path, serializeManifest(manifest));

@@ -91,7 +91,14 @@ describe('leftovers on the staging storage', () => {
         warnings?: string[];
       }[];
     };
+    // The adopted leftover named its unverified archives under `failed`; the one recorded
+    // as saved moved out of that entry, the other-size copy stays unverified.
     expect(manifest.guests).toEqual([
+      expect.objectContaining({
+        vmid: 103,
+        status: 'failed',
+        files: [{ name: LEFT_OTHER_SIZE, size: 1000 }],
+      }),
       expect.objectContaining({
         vmid: 103,
         status: 'saved',

@@ -79,6 +79,7 @@ describe('list and generations', () => {
     expect(gens[0]?.files.map((f) => f.name)).toEqual([
       expect.stringMatching(/^vzdump-lxc-101-.*\.log$/),
       expect.stringMatching(/^vzdump-lxc-101-.*\.tar\.zst$/),
+      expect.stringMatching(/^vzdump-lxc-101-.*\.tar\.zst\.sha256$/),
     ]);
     expect(gens[0]?.totalSize).toBeGreaterThan(MiB);
   }, 60_000);

@@ -80,6 +80,7 @@ describe('run (in-process)', () => {
       'manifest.json',
       expect.stringMatching(/^vzdump-lxc-101-.*\.log$/),
       expect.stringMatching(/^vzdump-lxc-101-.*\.tar\.zst$/),
+      expect.stringMatching(/^vzdump-lxc-101-.*\.tar\.zst\.sha256$/),
     ]);
     expect((await readdir(world.sim.dumpDir('pve1'))).filter((f) => f.endsWith('.zst'))).toEqual(
       [],
