@@ -26,6 +26,7 @@ export function formatDryRun(report: DryRunReport): string {
     }
     for (const r of n.repairs) out.push(`  repair: ${r}`);
     for (const r of n.renames) out.push(`  rename: ${r.from} -> ${r.to}`);
+    for (const r of n.promotes) out.push(`  promote: ${r.from} -> ${r.to}`);
     for (const r of n.removes) out.push(`  delete: ${r}`);
     for (const r of n.retainedPastKeep) out.push(`  keep past retention: ${r.name}: ${r.reason}`);
   }

@@ -199,7 +199,7 @@ async function resolveFiles(
       exclude: [...new Set(file.backup.exclude)].sort((a, b) => a - b),
       compress: file.backup.compress === 0 ? '0' : file.backup.compress,
     },
-    retention: { keep: file.retention.keep },
+    retention: { ...file.retention },
     notify: file.notify,
     metrics: file.metrics,
     // The schema has refused every text parseDurationSeconds does not accept.

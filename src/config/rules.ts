@@ -124,5 +124,12 @@ export function checkRules(file: ConfigFile): RuleResult {
       warnings.push('ftp.insecure: the FTPS certificate of the NAS is not verified');
     }
   }
+  if (file.retention.monthly > 0 && file.retention.weekly === 0) {
+    // Monthly generations are promoted from weekly ones only: this tier would stay empty.
+    issues.push({
+      path: ['retention', 'monthly'],
+      message: 'needs retention.weekly >= 1: monthly generations are promoted from weekly ones',
+    });
+  }
   return { issues, warnings };
 }

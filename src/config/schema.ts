@@ -211,7 +211,19 @@ export const configFile = z.strictObject({
   clusters: z.array(cluster).min(1, { error: 'must list at least one cluster' }),
   ftp,
   backup,
-  retention: z.strictObject({ keep: intIn(1, 1000).default(10) }).default({ keep: 10 }),
+  retention: z
+    .strictObject({
+      keep: intIn(1, 1000).default(10).describe('Daily generations: daily.0 … daily.{keep-1}.'),
+      weekly: intIn(0, 520)
+        .default(0)
+        .describe('Weekly generations promoted from the oldest daily, >= 7 days apart; 0: none.'),
+      monthly: intIn(0, 1200)
+        .default(0)
+        .describe(
+          'Monthly generations promoted from the oldest weekly, >= 28 days apart; 0: none.',
+        ),
+    })
+    .default({ keep: 10, weekly: 0, monthly: 0 }),
   notify: notify.default({}),
   metrics: z
     .strictObject({

@@ -75,7 +75,8 @@ export interface Config {
   clusters: ClusterConfig[];
   ftp: FtpConfig;
   backup: BackupConfig;
-  retention: { keep: number };
+  /** Generations per tier (docs/contract.md "Retention"); weekly and monthly 0 = no such tier. */
+  retention: { keep: number; weekly?: number; monthly?: number };
   // The three below are always set by loadConfig; optional so a Config built by
   // hand (tests, the demo) need not spell them out.
   notify?: NotifyConfig;

@@ -41,6 +41,8 @@ export interface DryRunNode {
   renames: RenameStep[];
   /** Generations retention would remove. */
   removes: string[];
+  /** Generations that would move into an older tier (`daily.9` → `weekly.0`, names before the rotation). */
+  promotes: RenameStep[];
   /** Generations that would stay past keep, and why. */
   retainedPastKeep: { name: string; reason: string }[];
   /** Why the NAS part could not be read. */
@@ -112,6 +114,7 @@ export async function planDryRun(o: DryRunOptions): Promise<DryRunReport> {
         repairs: [],
         renames: [],
         removes: [],
+        promotes: [],
         retainedPastKeep: [],
         error: errorMessage(r.error),
       };
@@ -155,6 +158,7 @@ export async function dryRunNode(
     repairs: [],
     renames: [],
     removes: [],
+    promotes: [],
     retainedPastKeep: [],
   };
   const listed = (await fs.list(layout.nodeDir)) ?? [];
@@ -164,7 +168,7 @@ export async function dryRunNode(
   // The repairs, planned on a fs that refuses writes (dryRun must not write; this proves it).
   const readOnly = refuseWrites(fs);
   const repair = await prepareNodeTree(readOnly, layout.nodeDir, {
-    keep: config.retention.keep,
+    ...config.retention,
     logger: o.logger,
     dryRun: true,
     runId: o.runId,
@@ -211,7 +215,7 @@ export async function dryRunNode(
   for (let round = 0; round <= entries.length; round++) {
     const outcome = planRotation({
       entries,
-      keep: config.retention.keep,
+      ...config.retention,
       withTransfer: true,
       manifests,
       runId: o.runId,
@@ -228,6 +232,7 @@ export async function dryRunNode(
     }
     base.renames.push(...outcome.plan.renames);
     base.removes.push(...outcome.plan.removed.map((r) => r.name));
+    base.promotes = outcome.plan.promoted;
     base.retainedPastKeep = outcome.plan.protected.map((p) => ({
       name: p.newName,
       reason: p.reason,

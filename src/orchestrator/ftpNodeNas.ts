@@ -18,6 +18,7 @@ import {
 } from '../ftp/manifest.js';
 import type { RemoteFs } from '../ftp/remoteFs.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotation/nodeTree.js';
+import type { RetentionCounts } from '../ftp/rotation/plan.js';
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
 import { verifyFiles } from '../ftp/verify.js';
 import type { Logger } from '../log.js';
@@ -30,6 +31,7 @@ export function rotationSummary(r: RotationReport): NodeRotationSummary {
   return {
     rotated: r.outcome === 'rotated',
     removed: r.removed,
+    promoted: r.promoted.map((s) => ({ from: s.from, to: s.to })),
     retainedPastKeep: r.protected.map((p) => ({ name: p.newName, reason: p.reason })),
     steps: [...r.repairs, ...r.renames.map((s) => `rename ${s.from} → ${s.to}`)],
   };
@@ -37,7 +39,8 @@ export function rotationSummary(r: RotationReport): NodeRotationSummary {
 
 export interface FtpNodeNasOptions {
   ftp: FtpConfig;
-  keep: number;
+  /** Generations per tier: `keep` dailies, and weekly/monthly when set. */
+  retention: RetentionCounts;
   runId: string;
   logger: Logger;
   startedAt: Date;
@@ -107,7 +110,7 @@ export function ftpNodeNas(
         ),
       heal: async () => {
         const r = await prepareNodeTree(fs, layout.nodeDir, {
-          keep: o.keep,
+          ...o.retention,
           logger,
           runId: o.runId,
         });
@@ -117,7 +120,7 @@ export function ftpNodeNas(
       readTransferText: (name) => fs.readText(joinRemote(layout.transfer, name)),
       finish: async (manifest, rotate) => {
         const r = await finishNodeRun(fs, layout.nodeDir, manifest, {
-          keep: o.keep,
+          ...o.retention,
           rotate,
           logger,
         });

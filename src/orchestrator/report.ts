@@ -142,6 +142,8 @@ export function formatReportText(report: RunReport): string {
     }
   }
   for (const n of report.nodes) {
+    for (const p of n.rotation?.promoted ?? [])
+      out.push(`${n.node}: promoted ${p.from} to ${p.to}`);
     for (const r of n.rotation?.retainedPastKeep ?? []) {
       out.push(`${n.node}: kept ${r.name} past retention: ${r.reason}`);
     }

@@ -101,7 +101,7 @@ export async function runBackup(o: RunBackupOptions): Promise<RunReport> {
       o.tuning?.openNas ??
       ftpNodeNas({
         ftp: o.config.ftp,
-        keep: o.config.retention.keep,
+        retention: o.config.retention,
         runId,
         logger,
         startedAt,

@@ -71,7 +71,9 @@ export interface NodeRotationSummary {
   rotated: boolean;
   /** Generation names removed by retention. */
   removed: string[];
-  /** Generations kept past `keep`, with the reason (newest good copy of a guest). */
+  /** Generations promoted into an older tier, e.g. `{ from: 'daily.10', to: 'weekly.0' }`. */
+  promoted: { from: string; to: string }[];
+  /** Generations kept past their tier's count, with the reason (newest good copy of a guest). */
   retainedPastKeep: RetainedGeneration[];
   /** Human-readable steps done (or, in a dry run, that would be done). */
   steps: string[];

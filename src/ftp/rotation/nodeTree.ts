@@ -22,7 +22,12 @@ import { generationIndex, isTrashName, JOURNAL, TRANSFER } from './names.js';
 const isTreeDir = (name: string): boolean =>
   name === TRANSFER || generationIndex(name) !== undefined;
 
-import { type ProtectedGeneration, planRotation, type RenameStep } from './plan.js';
+import {
+  type ProtectedGeneration,
+  planRotation,
+  type RenameStep,
+  type RetentionCounts,
+} from './plan.js';
 
 /** What a call did (or, with dryRun, would do) to a node's tree. */
 export interface RotationReport {
@@ -40,12 +45,13 @@ export interface RotationReport {
   renames: RenameStep[];
   /** Generations removed by retention (their names before the rotation). */
   removed: string[];
+  /** Generations promoted into an older tier (`daily.10` → `weekly.0`), names before → after. */
+  promoted: RenameStep[];
   /** Generations kept past `keep`, and why. */
   protected: ProtectedGeneration[];
 }
 
-interface Common {
-  keep: number;
+interface Common extends RetentionCounts {
   logger: Logger;
   dryRun?: boolean;
   /** Used in trash names and an adopted generation's manifest; default derived from the time. */
@@ -141,6 +147,7 @@ function emptyReport(nodeDir: string, dryRun: boolean): RotationReport {
     repairs: [],
     renames: [],
     removed: [],
+    promoted: [],
     protected: [],
   };
 }
@@ -232,13 +239,15 @@ async function rotate(
   manifests: Map<string, Manifest | null>,
   withTransfer: boolean,
   report: RotationReport,
-  o: { keep: number; logger: Logger; dryRun?: boolean; runId: string; now: Date },
+  o: RetentionCounts & { logger: Logger; dryRun?: boolean; runId: string; now: Date },
 ): Promise<void> {
   // Each round reads at least one new manifest, so this ends within entries.length rounds.
   for (let round = 0; round <= entries.length; round++) {
     const outcome = planRotation({
       entries,
       keep: o.keep,
+      weekly: o.weekly,
+      monthly: o.monthly,
       withTransfer,
       manifests,
       runId: o.runId,
@@ -254,6 +263,8 @@ async function rotate(
     }
     const { plan } = outcome;
     report.removed = plan.removed.map((r) => r.name);
+    report.promoted = plan.promoted;
+    for (const p of plan.promoted) o.logger.info('generation promoted', { nodeDir, ...p });
     report.protected = plan.protected;
     for (const p of plan.protected) o.logger.warn('generation kept past keep', { nodeDir, ...p });
     if (plan.renames.length > 0) report.outcome = 'rotated';

@@ -1,37 +1,19 @@
 /**
- * Retention tiers (issue #12), the pure parts: the `weekly.N` / `monthly.N`
- * names and the promotion rule. A generation leaving the last daily (weekly)
- * slot is promoted by rename into `weekly.0` (`monthly.0`) only when the newest
- * generation already in that tier started at least the tier's spacing earlier,
- * by the manifests' `startedAt`; otherwise it is removed as today.
- *
- * Not wired into the planner yet: planRotation still knows only `daily.N`.
+ * The promotion rule of the retention tiers. A generation that falls past its
+ * tier's count (daily → weekly, weekly → monthly) is promoted by rename into
+ * the next tier's slot 0 only when the newest generation already there started
+ * at least the next tier's spacing earlier, by the manifests' `startedAt`;
+ * otherwise it is removed (or kept past the count when it holds the newest
+ * good copy of some guest: plan.ts).
  */
 
-/** The tiers beyond daily, oldest last. */
+/** A tier a generation can be promoted into. */
 export type UpperTier = 'weekly' | 'monthly';
 
 /** Minimum age gap between consecutive generations of a tier, in days. */
 export const TIER_SPACING_DAYS: Readonly<Record<UpperTier, number>> = { weekly: 7, monthly: 28 };
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-// Same bounds as daily.N in names.ts: no leading zeros, six digits at most.
-const TIER_NAME = /^(weekly|monthly)\.(0|[1-9]\d{0,5})$/;
-
-/** Tier and index of a `weekly.N` / `monthly.N` name; undefined for any other name. */
-export function parseTierName(name: string): { tier: UpperTier; index: number } | undefined {
-  const m = TIER_NAME.exec(name);
-  return m ? { tier: m[1] as UpperTier, index: Number(m[2]) } : undefined;
-}
-
-/** `weekly.N` / `monthly.N`. */
-export function tierName(tier: UpperTier, index: number): string {
-  if (!Number.isInteger(index) || index < 0) {
-    throw new RangeError(`generation index must be an integer >= 0, got ${index}`);
-  }
-  return `${tier}.${index}`;
-}
 
 /**
  * Whether a generation that started at `candidateStartedAt` is promoted into
@@ -57,7 +39,8 @@ export function shouldPromote(
   return candidate - newest >= TIER_SPACING_DAYS[tier] * DAY_MS;
 }
 
-function parseTime(iso: string | undefined): number | undefined {
+/** Milliseconds since the epoch of an ISO time, undefined when absent or unreadable. */
+export function parseTime(iso: string | undefined): number | undefined {
   if (!iso) return undefined;
   const t = Date.parse(iso);
   return Number.isNaN(t) ? undefined : t;

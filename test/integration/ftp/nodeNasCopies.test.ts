@@ -45,7 +45,7 @@ describe.each(modes())('leftover lookups on $label', ({ kind, tls }) => {
     const nas = await ftpNodeNas(
       {
         ftp: { dir: base } as FtpConfig,
-        keep: 3,
+        retention: { keep: 3 },
         runId: 'r1',
         logger: silentLogger(),
         startedAt: new Date(),

@@ -57,7 +57,7 @@ describe('loadConfig: defaults and normalisation', () => {
       parallelNodes: 2,
       uploadAt: 'log-end',
     });
-    expect(config.retention).toEqual({ keep: 10 });
+    expect(config.retention).toEqual({ keep: 10, weekly: 0, monthly: 0 });
   });
 
   it('accepts compress 0 as a number and normalises it to "0"', async () => {

@@ -116,7 +116,7 @@ function world(
       events.push(`finish rotate=${rotate}`);
       if (opts.finishFails) throw new Error('451 rename failed');
       manifests.push({ manifest, rotate });
-      return { rotated: rotate, removed: [], retainedPastKeep: [], steps: [] };
+      return { rotated: rotate, removed: [], promoted: [], retainedPastKeep: [], steps: [] };
     },
     timings: nasTimings(600_000),
     gone: new AbortController().signal,

@@ -75,7 +75,7 @@ function memoryNas(fs: MemoryFs, runId: string): OpenNodeNas {
         dir: '/dump',
         insecure: false,
       },
-      keep,
+      retention: { keep },
       runId,
       logger,
       startedAt: new Date(),

@@ -93,7 +93,7 @@ function memoryNas(fs: MemoryFs, runId: string): OpenNodeNas {
         dir: '/dump',
         insecure: false,
       },
-      keep: 3,
+      retention: { keep: 3 },
       runId,
       logger,
       startedAt: new Date(),

@@ -101,6 +101,7 @@ describe('buildReport', () => {
     n.rotation = {
       rotated: true,
       removed: [],
+      promoted: [],
       retainedPastKeep: [{ name: 'daily.3', reason: 'newest good copy of 105' }],
       steps: [],
     };

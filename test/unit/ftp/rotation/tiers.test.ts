@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { generationIndex } from '../../../../src/ftp/rotation/names.js';
-import { parseTierName, shouldPromote, tierName } from '../../../../src/ftp/rotation/tiers.js';
+import {
+  generationIndex,
+  generationName,
+  parseGeneration,
+} from '../../../../src/ftp/rotation/names.js';
+import { shouldPromote } from '../../../../src/ftp/rotation/tiers.js';
 
 describe('tier names', () => {
   it('round-trips weekly.N and monthly.N', () => {
-    expect(parseTierName(tierName('weekly', 0))).toEqual({ tier: 'weekly', index: 0 });
-    expect(parseTierName(tierName('monthly', 11))).toEqual({ tier: 'monthly', index: 11 });
+    expect(parseGeneration(generationName('weekly', 0))).toEqual({ tier: 'weekly', index: 0 });
+    expect(parseGeneration(generationName('monthly', 11))).toEqual({ tier: 'monthly', index: 11 });
   });
 
   it('treats look-alikes as foreign, like daily.N', () => {
@@ -17,15 +21,15 @@ describe('tier names', () => {
       'weekly.0x',
       'yearly.0',
     ]) {
-      expect(parseTierName(name), name).toBeUndefined();
+      expect(parseGeneration(name), name).toBeUndefined();
     }
     // The daily parser must not claim tier names either (they would be rotated as dailies).
     expect(generationIndex('weekly.0')).toBeUndefined();
   });
 
   it('refuses a negative or fractional index, naming it', () => {
-    expect(() => tierName('weekly', -1)).toThrow(/-1/);
-    expect(() => tierName('monthly', 1.5)).toThrow(/1\.5/);
+    expect(() => generationName('weekly', -1)).toThrow(/-1/);
+    expect(() => generationName('monthly', 1.5)).toThrow(/1\.5/);
   });
 });
 
