@@ -57,7 +57,7 @@ export const generationsCommand: Command<GenerationsOptions> = async (options, c
           const guests = g.manifest?.guests.map((x) => `${x.vmid}:${x.status}`).join(' ') ?? '';
           const when = g.manifest?.finishedAt ?? '';
           out.push(
-            `  ${g.name.padEnd(9)} ${when.padEnd(24)} ${String(g.files.length).padStart(3)} file(s) ${formatBytes(g.totalSize).padStart(10)}${g.incomplete ? '  INCOMPLETE' : ''}  ${guests}`,
+            `  ${g.name.padEnd(10)} ${when.padEnd(24)} ${String(g.files.length).padStart(3)} file(s) ${formatBytes(g.totalSize).padStart(10)}${g.incomplete ? '  INCOMPLETE' : ''}  ${guests}`,
           );
         }
       }

@@ -6,7 +6,13 @@
 import { posix } from 'node:path';
 import { MANIFEST_NAME, tryParseManifest } from './manifest.js';
 import type { RemoteFs } from './remoteFs.js';
-import { generationIndex, TRANSFER } from './rotation/names.js';
+import {
+  generationOrder,
+  isGenerationName,
+  parseGeneration,
+  type Tier,
+  TRANSFER,
+} from './rotation/names.js';
 
 /** One guest as a generation's manifest records it. */
 export interface GenerationGuest {
@@ -22,9 +28,11 @@ export interface GenerationGuest {
 
 /** One generation (or a leftover/pending `transfer/`). */
 export interface GenerationInfo {
-  /** `daily.N` or `transfer`. */
+  /** `daily.N`, `weekly.N`, `monthly.N` or `transfer`. */
   name: string;
-  /** N of `daily.N`; undefined for `transfer`. */
+  /** The tier; undefined for `transfer`. */
+  tier?: Tier;
+  /** N of the name; undefined for `transfer`. */
   index?: number;
   /** Summary of manifest.json; undefined when it is missing or unreadable. */
   manifest?: {
@@ -46,8 +54,8 @@ export interface GenerationInfo {
 }
 
 /**
- * The generations of a node, newest first (`transfer/` first when present, as
- * it would become `daily.0`). An absent node directory gives an empty list.
+ * The generations of a node: `transfer/` first when present (it would become
+ * `daily.0`), then daily, weekly and monthly, each newest first. An absent node directory gives an empty list.
  */
 export async function listGenerations(
   fs: Pick<RemoteFs, 'list' | 'readText'>,
@@ -55,11 +63,9 @@ export async function listGenerations(
 ): Promise<GenerationInfo[]> {
   const entries = (await fs.list(nodeDir)) ?? [];
   const names = entries
-    .filter(
-      (e) => e.type === 'dir' && (e.name === TRANSFER || generationIndex(e.name) !== undefined),
-    )
+    .filter((e) => e.type === 'dir' && (e.name === TRANSFER || isGenerationName(e.name)))
     .map((e) => e.name)
-    .sort((a, b) => (generationIndex(a) ?? -1) - (generationIndex(b) ?? -1));
+    .sort((a, b) => generationOrder(a) - generationOrder(b));
   const result: GenerationInfo[] = [];
   for (const name of names) result.push(await describe(fs, posix.join(nodeDir, name), name));
   return result;
@@ -81,8 +87,11 @@ async function describe(
     files,
     totalSize: files.reduce((sum, f) => sum + f.size, 0),
   };
-  const index = generationIndex(name);
-  if (index !== undefined) info.index = index;
+  const id = parseGeneration(name);
+  if (id !== undefined) {
+    info.tier = id.tier;
+    info.index = id.index;
+  }
   const text = listing.some((e) => e.name === MANIFEST_NAME)
     ? await fs.readText(posix.join(dir, MANIFEST_NAME))
     : undefined;

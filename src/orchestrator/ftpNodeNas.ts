@@ -17,6 +17,7 @@ import {
   serializeManifest,
 } from '../ftp/manifest.js';
 import type { RemoteFs } from '../ftp/remoteFs.js';
+import { generationOrder, isGenerationName } from '../ftp/rotation/names.js';
 import { finishNodeRun, prepareNodeTree, type RotationReport } from '../ftp/rotation/nodeTree.js';
 import type { RetentionCounts } from '../ftp/rotation/plan.js';
 import { type FtpSettings, type NasSession, openNasSession } from '../ftp/session.js';
@@ -142,21 +143,13 @@ export function ftpNodeNas(
   };
 }
 
-/** A tier directory a rotation creates: daily.N, weekly.N, monthly.N. */
-const TIER_DIR = /^(daily|weekly|monthly)\.(0|[1-9]\d{0,5})$/;
-const TIER_ORDER = ['daily', 'weekly', 'monthly'];
-
 /** transfer/, then the generation directories newest first (daily before weekly before monthly). */
 async function copyDirs(fs: Pick<RemoteFs, 'list'>, nodeDir: string): Promise<string[]> {
   const entries = (await fs.list(nodeDir)) ?? [];
-  const key = (name: string) => {
-    const m = TIER_DIR.exec(name);
-    return m ? TIER_ORDER.indexOf(m[1] ?? '') * 1e7 + Number(m[2]) : -1;
-  };
   const gens = entries
-    .filter((e) => e.type === 'dir' && TIER_DIR.test(e.name))
+    .filter((e) => e.type === 'dir' && isGenerationName(e.name))
     .map((e) => e.name)
-    .sort((a, b) => key(a) - key(b));
+    .sort((a, b) => generationOrder(a) - generationOrder(b));
   const hasTransfer = entries.some((e) => e.type === 'dir' && e.name === TRANSFER_NAME);
   return hasTransfer ? [TRANSFER_NAME, ...gens] : gens;
 }

@@ -12,7 +12,7 @@ import { checkArchive } from '../archive/checkArchive.js';
 import { errorMessage } from '../errors.js';
 import { joinRemote } from '../ftp/layout.js';
 import { MANIFEST_NAME, type Manifest, tryParseManifest } from '../ftp/manifest.js';
-import { generationIndex } from '../ftp/rotation/names.js';
+import { generationOrder, isGenerationName } from '../ftp/rotation/names.js';
 import type { NasSession } from '../ftp/session.js';
 import { checksumNameFor, parseChecksumFile } from '../orchestrator/checksumFile.js';
 
@@ -59,10 +59,10 @@ export async function verifyTree(
 ): Promise<TreeVerdict> {
   const listed = (await fs.list(nodeDir)) ?? [];
   const generations = listed
-    .filter((e) => e.type === 'dir' && generationIndex(e.name) !== undefined)
+    .filter((e) => e.type === 'dir' && isGenerationName(e.name))
     .map((e) => e.name)
     .filter((n) => o.generation === undefined || o.generation === 'all' || n === o.generation)
-    .sort(byAge);
+    .sort((a, b) => generationOrder(a) - generationOrder(b));
   const verdict: TreeVerdict = { node, generations, files: [] };
   for (const generation of generations) {
     verdict.files.push(
@@ -70,12 +70,6 @@ export async function verifyTree(
     );
   }
   return verdict;
-}
-
-/** daily before weekly before monthly, each by index. */
-function byAge(a: string, b: string): number {
-  const tier = (n: string) => (n.startsWith('daily.') ? 0 : n.startsWith('weekly.') ? 1 : 2);
-  return tier(a) - tier(b) || (generationIndex(a) ?? 0) - (generationIndex(b) ?? 0);
 }
 
 async function verifyGeneration(

@@ -16,11 +16,10 @@ import {
 import type { RemoteEntry } from '../remoteFs.js';
 import { applyRenames, executePlan, type RotationFs, replayJournal } from './exec.js';
 import { parseJournal } from './journal.js';
-import { generationIndex, isTrashName, JOURNAL, TRANSFER } from './names.js';
+import { isGenerationName, isTrashName, JOURNAL, TRANSFER } from './names.js';
 
-/** transfer/ and the generation directories: where a write of ours may have been cut short. */
-const isTreeDir = (name: string): boolean =>
-  name === TRANSFER || generationIndex(name) !== undefined;
+/** transfer/ and the generation directories of every tier: where a write of ours may have been cut short. */
+const isTreeDir = (name: string): boolean => name === TRANSFER || isGenerationName(name);
 
 import {
   type ProtectedGeneration,

@@ -20,6 +20,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
  * `tier`, whose newest generation started at `newestInTier` (undefined: the
  * tier is empty, so the first candidate fills it).
  *
+ * The gap is counted in whole days, rounded: a nightly run whose node started
+ * a few minutes (or, behind other nodes, a few hours) earlier than last week's
+ * still makes the weekly, so a nightly schedule yields one weekly generation
+ * every 7 days instead of drifting to 8. Consecutive generations of a tier are
+ * thus at least 7 (28) days apart give or take 12 hours.
+ *
  * A clock stepped backwards makes the candidate look older than the tier's
  * newest: the gap is negative and it is not promoted, so the spacing rule holds
  * whatever the clock did. An unreadable time (a missing or adopted manifest)
@@ -36,7 +42,7 @@ export function shouldPromote(
   const newest = parseTime(newestInTier);
   // The tier's newest has no readable time: promoting could break the spacing, so do not.
   if (newest === undefined) return false;
-  return candidate - newest >= TIER_SPACING_DAYS[tier] * DAY_MS;
+  return Math.round((candidate - newest) / DAY_MS) >= TIER_SPACING_DAYS[tier];
 }
 
 /** Milliseconds since the epoch of an ISO time, undefined when absent or unreadable. */

@@ -47,9 +47,14 @@ describe('shouldPromote', () => {
     expect(shouldPromote('monthly', day(27), day(0))).toBe(false);
   });
 
-  it('the gap is exact to the millisecond', () => {
-    const weekLess1ms = new Date(Date.parse(day(7)) - 1).toISOString();
-    expect(shouldPromote('weekly', weekLess1ms, day(0))).toBe(false);
+  it('counts the gap in whole days, so a run that starts a little earlier than last week still makes it', () => {
+    const at = (d: number, hours: number) =>
+      new Date(Date.parse(day(d)) + hours * 3_600_000).toISOString();
+    expect(shouldPromote('weekly', at(7, -0.1), day(0))).toBe(true); // 6 min early
+    expect(shouldPromote('weekly', at(7, -11.9), day(0))).toBe(true);
+    expect(shouldPromote('weekly', at(7, -12.1), day(0))).toBe(false); // 6.5 days minus a bit
+    expect(shouldPromote('monthly', at(28, -11.9), day(0))).toBe(true);
+    expect(shouldPromote('monthly', at(28, -12.1), day(0))).toBe(false);
   });
 
   it('a clock stepped backwards never promotes', () => {
