@@ -17,6 +17,7 @@
 
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FileSystem, FtpConnection } from 'ftp-srv';
@@ -180,6 +181,9 @@ export async function startEmbeddedFtpServer(
     }
   }
   server.on('login', ({ connection, username, password }, resolve, reject) => {
+    // ftp-srv leaves Nagle on: its "226" after a transfer then waits for the client's delayed
+    // ACK of "150" (40 ms on Linux), every data connection. Real servers answer at once.
+    (connection as unknown as { commandSocket?: Socket }).commandSocket?.setNoDelay(true);
     if (username === options.user && password === options.password) {
       resolve({ fs: new NasLikeFileSystem(connection, options.root, options) });
     } else {
