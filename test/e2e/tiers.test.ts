@@ -84,6 +84,14 @@ describe('retention tiers', () => {
     ]);
     const human = await cli('generations');
     expect(human.stdout).toMatch(/weekly\.0/);
+    // status counts the weekly copy among the guest's copies (newest is tonight's daily.0).
+    const status = await cli('status', '--json');
+    expect(status.code, status.stderr).toBe(0);
+    const row = jsonReport<{
+      rows: { vmid: number; copies: number; newest: { generation: string } }[];
+    }>(status).rows.find((r) => r.vmid === 101);
+    expect(row?.copies).toBe(2);
+    expect(row?.newest.generation).toBe('daily.0');
 
     // Shrinking weekly 2 → 0: the dry run says so first, the next run removes it.
     await setRetention({ keep: 1, weekly: 0 });
