@@ -1,8 +1,8 @@
 /**
  * Where things live on the NAS (pure). A node's tree is `{dir}/{node}`:
- * `transfer/` (the hook uploads there), `daily.N/` (generations), `.lock`
- * (who runs now). The tool touches only names it owns; these helpers are the
- * one place those names and the safety checks on path parts are defined.
+ * `transfer/` (the hook uploads there), the generations (their names:
+ * rotation/names.ts), `.lock` (who runs now). These helpers are the one place
+ * the node tree's paths and the safety checks on path parts are defined.
  */
 import { UnsafeNameError } from './errors.js';
 
@@ -56,21 +56,12 @@ export function joinRemote(dir: string, name: string, what = 'file name'): strin
   return base === '/' ? `/${name}` : `${base}/${name}`;
 }
 
-/** `daily.N` for a generation index (0 = newest). */
-export function generationName(index: number): string {
-  if (!Number.isSafeInteger(index) || index < 0) {
-    throw new RangeError(`generation index must be a non-negative integer, got ${index}`);
-  }
-  return `daily.${index}`;
-}
-
 /** A node's paths on the NAS. */
 export interface NodeLayout {
   nodeDir: string;
   transfer: string;
   /** The lock directory `{nodeDir}/.lock`. */
   lock: string;
-  generation(i: number): string;
 }
 
 /**
@@ -84,6 +75,5 @@ export function nodeLayout(dir: string, node: string): NodeLayout {
     nodeDir,
     transfer: `${nodeDir}/${TRANSFER_NAME}`,
     lock: `${nodeDir}/${LOCK_NAME}`,
-    generation: (i) => `${nodeDir}/${generationName(i)}`,
   };
 }

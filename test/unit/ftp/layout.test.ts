@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import { UnsafeNameError } from '../../../src/ftp/errors.js';
 import {
   assertSafeName,
-  generationName,
   joinRemote,
   nodeLayout,
   normalizeRemoteDir,
@@ -15,8 +14,6 @@ describe('nodeLayout', () => {
     expect(l.nodeDir).toBe('/disk1/backup/dump/pve1');
     expect(l.transfer).toBe('/disk1/backup/dump/pve1/transfer');
     expect(l.lock).toBe('/disk1/backup/dump/pve1/.lock');
-    expect(l.generation(0)).toBe('/disk1/backup/dump/pve1/daily.0');
-    expect(l.generation(12)).toBe('/disk1/backup/dump/pve1/daily.12');
   });
 
   it('normalizes slashes in dir, including the root', () => {
@@ -48,12 +45,6 @@ describe('nodeLayout', () => {
     for (const node of ['pve1', 'node-2.lan', 'knoten-ü', '...x', 'a b']) {
       expect(nodeLayout('/d', node).nodeDir).toBe(`/d/${node}`);
     }
-  });
-
-  it('refuses bad generation indexes', () => {
-    expect(() => generationName(-1)).toThrow(RangeError);
-    expect(() => generationName(1.5)).toThrow(RangeError);
-    expect(() => nodeLayout('/d', 'n').generation(Number.NaN)).toThrow(RangeError);
   });
 
   it('never yields a path outside dir for any accepted name (property)', () => {
