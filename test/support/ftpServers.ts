@@ -61,6 +61,11 @@ export interface TestFtpServer {
   close(): Promise<void>;
 }
 
+/** Plain-FTP session settings for `server` (or for a relay in front of it, on `port`). */
+export function plainSettings(server: TestFtpServer, port = server.port) {
+  return { host: server.host, port, user: server.user, password: server.password, secure: false };
+}
+
 export interface StartFtpServerOptions {
   /** Refuse writes past this many bytes in total (only where {@link supportsQuota}). */
   quotaBytes?: number;

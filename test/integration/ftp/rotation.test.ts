@@ -15,7 +15,12 @@ import type { RemoteFs } from '../../../src/ftp/remoteFs.js';
 import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotation/nodeTree.js';
 import { type NasSession, openNasSession } from '../../../src/ftp/session.js';
 import { silentLogger } from '../../../src/log.js';
-import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
+import {
+  ftpServerKinds,
+  plainSettings,
+  startFtpServer,
+  type TestFtpServer,
+} from '../../support/ftpServers.js';
 
 const logger = silentLogger();
 
@@ -132,16 +137,7 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
 
   beforeAll(async () => {
     server = await startFtpServer(kind);
-    session = await openNasSession(
-      {
-        host: server.host,
-        port: server.port,
-        user: server.user,
-        password: server.password,
-        secure: false,
-      },
-      logger,
-    );
+    session = await openNasSession(plainSettings(server), logger);
   });
   afterAll(async () => {
     session?.close();
@@ -222,16 +218,7 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
     for (const g of tonight.guests) await writeFile(join(transfer, g.files[0]!.name), `x`);
 
     const counter = await commandCounter(server);
-    const counted = await openNasSession(
-      {
-        host: server.host,
-        port: counter.port,
-        user: server.user,
-        password: server.password,
-        secure: false,
-      },
-      logger,
-    );
+    const counted = await openNasSession(plainSettings(server, counter.port), logger);
     try {
       counter.take(); // login
       await finishNodeRun(counted, `/${nodeDir}`, tonight, { keep: 10, rotate: true, logger });
@@ -280,16 +267,7 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
     for (const g of tonight.guests) await writeFile(join(transfer, g.files[0]!.name), 'x');
 
     const counter = await commandCounter(server);
-    const counted = await openNasSession(
-      {
-        host: server.host,
-        port: counter.port,
-        user: server.user,
-        password: server.password,
-        secure: false,
-      },
-      logger,
-    );
+    const counted = await openNasSession(plainSettings(server, counter.port), logger);
     try {
       counter.take(); // login
       const report = await finishNodeRun(counted, `/${nodeDir}`, tonight, {
@@ -334,16 +312,7 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
     );
 
     const counter = await commandCounter(server);
-    const counted = await openNasSession(
-      {
-        host: server.host,
-        port: counter.port,
-        user: server.user,
-        password: server.password,
-        secure: false,
-      },
-      logger,
-    );
+    const counted = await openNasSession(plainSettings(server, counter.port), logger);
     try {
       counter.take(); // login
       const report = await prepareNodeTree(counted, `/${nodeDir}`, { keep: 10, logger });

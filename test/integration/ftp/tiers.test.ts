@@ -13,7 +13,12 @@ import { finishNodeRun } from '../../../src/ftp/rotation/nodeTree.js';
 import { type NasSession, openNasSession } from '../../../src/ftp/session.js';
 import { silentLogger } from '../../../src/log.js';
 import { startFtpRelay, verbOf } from '../../support/ftpRelay.js';
-import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
+import {
+  ftpServerKinds,
+  plainSettings,
+  startFtpServer,
+  type TestFtpServer,
+} from '../../support/ftpServers.js';
 
 const logger = silentLogger();
 const DAY = 86_400_000;
@@ -48,16 +53,7 @@ describe.each(ftpServerKinds())('retention tiers over FTP (%s)', (kind) => {
 
   beforeAll(async () => {
     server = await startFtpServer(kind);
-    session = await openNasSession(
-      {
-        host: server.host,
-        port: server.port,
-        user: server.user,
-        password: server.password,
-        secure: false,
-      },
-      logger,
-    );
+    session = await openNasSession(plainSettings(server), logger);
   });
   afterAll(async () => {
     session?.close();
@@ -74,7 +70,7 @@ describe.each(ftpServerKinds())('retention tiers over FTP (%s)', (kind) => {
       await session.mkdirp(`${nodeDir}/transfer`);
       await session.writeText(`${nodeDir}/transfer/${m.guests[0]!.files[0]!.name}`, m.runId);
       const r = await finishNodeRun(session, nodeDir, m, { ...counts, rotate: true, logger });
-      expect(r.outcome).toBe("rotated");
+      expect(r.outcome).toBe('rotated');
     }
     const seconds = (Date.now() - started) / 1000;
 
@@ -127,16 +123,7 @@ describe.each(ftpServerKinds())('retention tiers over FTP (%s)', (kind) => {
         await writeFile(join(server.root, nodeDir, 'transfer', g.files[0]!.name), 'x');
 
       const counter = await startFtpRelay(server);
-      const counted = await openNasSession(
-        {
-          host: server.host,
-          port: counter.port,
-          user: server.user,
-          password: server.password,
-          secure: false,
-        },
-        logger,
-      );
+      const counted = await openNasSession(plainSettings(server, counter.port), logger);
       try {
         const login = counter.commands.length;
         const r = await finishNodeRun(counted, `/${nodeDir}`, tonight, {
