@@ -15,6 +15,7 @@ import type { RemoteFs } from '../../../src/ftp/remoteFs.js';
 import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotation/nodeTree.js';
 import { type NasSession, openNasSession } from '../../../src/ftp/session.js';
 import { silentLogger } from '../../../src/log.js';
+import { Killed, killAfter, localTree } from '../../support/ftpKill.js';
 import {
   ftpServerKinds,
   plainSettings,
@@ -43,21 +44,6 @@ function manifest(runId: string, vmids: number[]): Manifest {
   };
 }
 
-/** Every file under a local dir, relative path → content; directories as `<dir>`. */
-async function localTree(dir: string, prefix = ''): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) {
-      out[rel] = '<dir>';
-      Object.assign(out, await localTree(join(dir, e.name), rel));
-    } else {
-      out[rel] = await readFile(join(dir, e.name), 'utf8');
-    }
-  }
-  return out;
-}
-
 /** Upload tonight's archives over FTP, as the hook would. */
 async function upload(fs: RemoteFs, nodeDir: string, m: Manifest): Promise<void> {
   await fs.mkdirp(`${nodeDir}/transfer`);
@@ -65,30 +51,6 @@ async function upload(fs: RemoteFs, nodeDir: string, m: Manifest): Promise<void>
     for (const f of g.files)
       await fs.writeText(`${nodeDir}/transfer/${f.name}`, `${m.runId}/${g.vmid}`);
   }
-}
-
-class Killed extends Error {}
-
-/** The session, killed (every later call throws) once `k` mutating calls went through. */
-function killAfter(fs: NasSession, k: number): RemoteFs {
-  let left = k;
-  const gate =
-    <A extends unknown[], R>(f: (...a: A) => Promise<R>) =>
-    async (...a: A): Promise<R> => {
-      if (left-- <= 0) throw new Killed('killed');
-      return f(...a);
-    };
-  return {
-    list: (d) => fs.list(d),
-    size: (p) => fs.size(p),
-    readText: (p) => fs.readText(p),
-    mkdirp: gate((d: string) => fs.mkdirp(d)),
-    mkdirExclusive: gate((d: string) => fs.mkdirExclusive(d)),
-    rename: gate((a: string, b: string) => fs.rename(a, b)),
-    removeDir: gate((d: string) => fs.removeDir(d)),
-    removeFile: gate((p: string) => fs.removeFile(p)),
-    writeText: gate((p: string, t: string) => fs.writeText(p, t)),
-  };
 }
 
 /** A loopback TCP relay in front of the control port that counts the commands the client sends. */

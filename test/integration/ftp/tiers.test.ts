@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listGenerations } from '../../../src/ftp/generations.js';
 import { type Manifest, serializeManifest } from '../../../src/ftp/manifest.js';
-import { finishNodeRun } from '../../../src/ftp/rotation/nodeTree.js';
+import { finishNodeRun, prepareNodeTree } from '../../../src/ftp/rotation/nodeTree.js';
 import { type NasSession, openNasSession } from '../../../src/ftp/session.js';
 import { silentLogger } from '../../../src/log.js';
+import { Killed, killAfter, localTree } from '../../support/ftpKill.js';
 import { startFtpRelay, verbOf } from '../../support/ftpRelay.js';
 import {
   ftpServerKinds,
@@ -45,6 +46,35 @@ function night(d: number, vmids: number[], jitterMin = 0): Manifest {
       files: [{ name: `vzdump-lxc-${vmid}-${runId}.tar.zst`, size: runId.length }],
     })),
   };
+}
+
+/**
+ * Full tiers under `root/nodeDir`, spaced so that tonight (day 1000) promotes one daily
+ * and one weekly and removes the oldest monthly; tonight's uploads in transfer/.
+ */
+async function seedFullTiers(
+  root: string,
+  nodeDir: string,
+  c: { keep: number; weekly: number; monthly: number },
+  vmids: number[],
+): Promise<Manifest> {
+  const seed = async (name: string, d: number) => {
+    const m = night(d, vmids);
+    const dir = join(root, nodeDir, name);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'manifest.json'), serializeManifest(m));
+    for (const g of m.guests) await writeFile(join(dir, g.files[0]!.name), m.runId);
+  };
+  for (let i = 0; i < c.keep; i++) await seed(`daily.${i}`, 1000 - 1 - i);
+  const lastDaily = 1000 - c.keep;
+  for (let i = 0; i < c.weekly; i++) await seed(`weekly.${i}`, lastDaily - 7 * (i + 1));
+  const lastWeekly = lastDaily - 7 * c.weekly;
+  for (let i = 0; i < c.monthly; i++) await seed(`monthly.${i}`, lastWeekly - 28 * (i + 1));
+  const tonight = night(1000, vmids);
+  await mkdir(join(root, nodeDir, 'transfer'), { recursive: true });
+  for (const g of tonight.guests)
+    await writeFile(join(root, nodeDir, 'transfer', g.files[0]!.name), tonight.runId);
+  return tonight;
 }
 
 describe.each(ftpServerKinds())('retention tiers over FTP (%s)', (kind) => {
@@ -103,24 +133,7 @@ describe.each(ftpServerKinds())('retention tiers over FTP (%s)', (kind) => {
     const measure = async (c: { keep: number; weekly: number; monthly: number }) => {
       const nodeDir = `cost-${c.keep}-${c.weekly}-${c.monthly}/pve1`;
       const vmids = Array.from({ length: 20 }, (_, i) => 100 + i);
-      // Full tiers, spaced so that tonight promotes one daily and one weekly and removes the
-      // oldest monthly: dailies days 1000-1-i, weeklies 7 days apart below, monthlies 28 apart.
-      const seed = async (name: string, d: number) => {
-        const m = night(d, vmids);
-        const dir = join(server.root, nodeDir, name);
-        await mkdir(dir, { recursive: true });
-        await writeFile(join(dir, 'manifest.json'), serializeManifest(m));
-        for (const g of m.guests) await writeFile(join(dir, g.files[0]!.name), m.runId);
-      };
-      for (let i = 0; i < c.keep; i++) await seed(`daily.${i}`, 1000 - 1 - i);
-      const lastDaily = 1000 - c.keep;
-      for (let i = 0; i < c.weekly; i++) await seed(`weekly.${i}`, lastDaily - 7 * (i + 1));
-      const lastWeekly = lastDaily - 7 * c.weekly;
-      for (let i = 0; i < c.monthly; i++) await seed(`monthly.${i}`, lastWeekly - 28 * (i + 1));
-      const tonight = night(1000, vmids);
-      await mkdir(join(server.root, nodeDir, 'transfer'), { recursive: true });
-      for (const g of tonight.guests)
-        await writeFile(join(server.root, nodeDir, 'transfer', g.files[0]!.name), 'x');
+      const tonight = await seedFullTiers(server.root, nodeDir, c, vmids);
 
       const counter = await startFtpRelay(server);
       const counted = await openNasSession(plainSettings(server, counter.port), logger);
@@ -163,5 +176,41 @@ describe.each(ftpServerKinds())('retention tiers over FTP (%s)', (kind) => {
     process.stdout.write(
       `[tiers rotation cost ${kind}] keep 10/weekly 4/monthly 12, 20 files/generation: ${full.length} FTP commands ${JSON.stringify(byVerb(full))}; keep 3/2/2: ${small.length}; ${perGeneration.toFixed(2)} per generation\n`,
     );
+  });
+
+  it('a rotation with all three tiers full killed after any step heals to the uninterrupted tree', async () => {
+    const c = { keep: 3, weekly: 2, monthly: 2 };
+    const vmids = [101, 102];
+    const tonight = await seedFullTiers(server.root, 'kill/ref', c, vmids);
+    const counting = killAfter(session, 1000);
+    await finishNodeRun(counting, '/kill/ref', tonight, { ...c, rotate: true, logger });
+    const reference = await localTree(join(server.root, 'kill/ref'));
+    expect(
+      Object.keys(reference)
+        .filter((p) => !p.includes('/'))
+        .sort(),
+    ).toEqual(['daily.0', 'daily.1', 'daily.2', 'monthly.0', 'monthly.1', 'weekly.0', 'weekly.1']);
+    // Kill after 1, 2, … NAS writes until the rotation gets through (manifest, journal, trash
+    // rename, seven moves, journal drop, the trash's files and directory).
+    let k = 1;
+    for (; k < 80; k++) {
+      const nodeDir = `kill/k${k}`;
+      await seedFullTiers(server.root, nodeDir, c, vmids);
+      const killed = await finishNodeRun(killAfter(session, k), `/${nodeDir}`, tonight, {
+        ...c,
+        rotate: true,
+        logger,
+      }).then(
+        () => false,
+        (e) => {
+          if (e instanceof Killed) return true;
+          throw e;
+        },
+      );
+      if (killed) await prepareNodeTree(session, `/${nodeDir}`, { ...c, logger, runId: 'heal' });
+      expect(await localTree(join(server.root, nodeDir)), `killed after ${k}`).toEqual(reference);
+      if (!killed) break;
+    }
+    expect(k).toBeGreaterThan(11);
   });
 });
