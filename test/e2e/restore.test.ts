@@ -92,12 +92,14 @@ describe('restore on PVE 9.1', () => {
       flavour: '9.1',
       auth: 'token',
       backupDurationMs: 50,
+      backup: { guests: 'all' },
       nodes: [
         {
           name: 'pve1',
           guests: [
             { vmid: 101, type: 'lxc', name: 'web', status: 'running', archiveSize: 96 * KiB + 1 },
             { vmid: 102, type: 'lxc', name: 'db', status: 'running', archiveSize: 80 * KiB + 2 },
+            { vmid: 103, type: 'lxc', name: 'cache', status: 'stopped', archiveSize: 70 * KiB + 3 },
           ],
         },
         { name: 'pve2', guests: [] },
@@ -190,6 +192,68 @@ describe('restore on PVE 9.1', () => {
     expect(restorePosts(world).length).toBe(before);
     expect(await dump(world, 'pve1')).toEqual(dumpBefore);
     expect(world.sim.guest(101)?.guest).toMatchObject({ status: 'running', name: 'web' });
+  }, 60_000);
+
+  it('--force overwrites a stopped guest on the same node with its saved copy', async () => {
+    const { cli, fetch } = await restoreWithFetch(world, 'pve1', [
+      '--node',
+      'pve1',
+      '--vmid',
+      '103',
+      '--force',
+    ]);
+    expect(cli.code, cli.stderr + cli.stdout).toBe(0);
+    expect(fetch?.code, fetch?.output).toBe(0);
+    expect(cli.stdout).toContain("overwriting the stopped lxc guest 'cache'");
+    expect(world.sim.guest(103)?.guest).toMatchObject({ status: 'stopped', name: 'ct103' });
+    expect(world.sim.guest(103)?.guest.config).toContain('hostname: ct103\n');
+    const post = world.sim.requests
+      .filter((r) => r.method === 'POST' && r.path === '/nodes/pve1/lxc')
+      .at(-1);
+    expect(post?.body).toMatchObject({ vmid: '103', restore: '1', force: '1' });
+  }, 120_000);
+
+  it('stops waiting for the archive at --timeout (exit 1) and at Ctrl-C (exit 130), nothing changed', async () => {
+    const posts = restorePosts(world).length;
+    const timedOut = await runCli(
+      [
+        'restore',
+        '-c',
+        world.configPath,
+        '--node',
+        'pve1',
+        '--vmid',
+        '101',
+        '--to-vmid',
+        '501',
+        '--timeout',
+        '3s',
+      ],
+      { env: world.env, cwd: world.tmp, timeoutMs: 30_000 },
+    );
+    expect(timedOut.code, timedOut.stderr).toBe(1);
+    expect(timedOut.stderr).toMatch(
+      /ftp-staging:backup\/vzdump-lxc-101-\S+ did not appear on node pve1 within 3 s; nothing restored/,
+    );
+    const run = startCli(
+      ['restore', '-c', world.configPath, '--node', 'pve1', '--vmid', '101', '--to-vmid', '502'],
+      { env: world.env, cwd: world.tmp, timeoutMs: 30_000 },
+    );
+    await new Promise<void>((resolve) => {
+      let out = '';
+      run.child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes(`${HOOK_PATH} fetch`)) resolve();
+      });
+    });
+    run.child.kill('SIGINT');
+    const stopped = await run.done;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr).toContain('stopped waiting for ftp-staging:backup/vzdump-lxc-101-');
+    expect(restorePosts(world).length).toBe(posts);
+    expect(archives(await dump(world, 'pve1'))).toEqual([]);
+    expect(world.sim.guest(501)).toBeUndefined();
+    expect(world.sim.guest(502)).toBeUndefined();
   }, 60_000);
 
   it('--dry-run shows the copy, the target and the fetch command, and changes nothing', async () => {
