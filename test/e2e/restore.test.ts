@@ -92,7 +92,7 @@ describe('restore on PVE 9.1', () => {
       flavour: '9.1',
       auth: 'token',
       backupDurationMs: 50,
-      backup: { guests: 'all' },
+      backup: { guests: 'all', types: ['lxc', 'qemu'] },
       nodes: [
         {
           name: 'pve1',
@@ -100,6 +100,7 @@ describe('restore on PVE 9.1', () => {
             { vmid: 101, type: 'lxc', name: 'web', status: 'running', archiveSize: 96 * KiB + 1 },
             { vmid: 102, type: 'lxc', name: 'db', status: 'running', archiveSize: 80 * KiB + 2 },
             { vmid: 103, type: 'lxc', name: 'cache', status: 'stopped', archiveSize: 70 * KiB + 3 },
+            { vmid: 105, type: 'qemu', name: 'win', status: 'running', archiveSize: 120 * KiB + 5 },
           ],
         },
         { name: 'pve2', guests: [] },
@@ -193,6 +194,37 @@ describe('restore on PVE 9.1', () => {
     expect(await dump(world, 'pve1')).toEqual(dumpBefore);
     expect(world.sim.guest(101)?.guest).toMatchObject({ status: 'running', name: 'web' });
   }, 60_000);
+
+  it('restores a QEMU copy through /qemu (archive=) onto the storage given', async () => {
+    const { cli, fetch } = await restoreWithFetch(world, 'pve1', [
+      '--node',
+      'pve1',
+      '--vmid',
+      '105',
+      '--to-vmid',
+      '205',
+      '--storage',
+      'local',
+    ]);
+    expect(cli.code, cli.stderr + cli.stdout).toBe(0);
+    expect(fetch?.code, fetch?.output).toBe(0);
+    const post = world.sim.requests.filter(
+      (r) => r.method === 'POST' && r.path === '/nodes/pve1/qemu',
+    );
+    expect(post.map((p) => p.body)).toEqual([
+      {
+        vmid: '205',
+        archive: expect.stringMatching(/^ftp-staging:backup\/vzdump-qemu-105-\S+\.vma\.zst$/),
+        storage: 'local',
+      },
+    ]);
+    expect(world.sim.guest(205)?.guest).toMatchObject({
+      type: 'qemu',
+      status: 'stopped',
+      name: 'vm105',
+    });
+    expect(world.sim.guest(205)?.guest.config).toContain('scsi0: local-lvm:vm-105-disk-0,size=32G');
+  }, 120_000);
 
   it('--force overwrites a stopped guest on the same node with its saved copy', async () => {
     const { cli, fetch } = await restoreWithFetch(world, 'pve1', [
