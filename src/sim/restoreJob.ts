@@ -60,6 +60,12 @@ async function restoreMain(state: ClusterState, task: SimTask, spec: RestoreSpec
     task.lines.push(line);
   };
   const archive = path.join(node.dumpDir, spec.file);
+  if (spec.recheckRunning && spec.previous?.status === 'running') {
+    // The first thing the worker checks: the running VM is left as it was.
+    await new Promise((r) => setTimeout(r, 50));
+    state.tasks.finish(task, { ok: false, error: `unable to restore vm ${vmid} - vm is running` });
+    return;
+  }
   const placeholder: SimGuest = {
     vmid,
     type,
@@ -80,10 +86,6 @@ async function restoreMain(state: ClusterState, task: SimTask, spec: RestoreSpec
     state.tasks.finish(task, { ok: false, error: message });
   };
   await new Promise((r) => setTimeout(r, 50));
-  if (spec.recheckRunning && spec.previous?.status === 'running') {
-    fail(`unable to restore VM ${vmid} - VM ${vmid} is running`);
-    return;
-  }
   const size = await stat(archive).then(
     (s) => (s.isFile() ? s.size : undefined),
     () => undefined,

@@ -165,7 +165,7 @@ function startRestore(endpoint: Endpoint) {
           endpoint === 'openvz'
             ? 'cant overwrite mounted container'
             : isQemu
-              ? `unable to restore VM ${vmid} - VM is running`
+              ? `unable to restore vm ${vmid} - vm is running`
               : "can't overwrite running container",
         );
       }

@@ -218,6 +218,28 @@ describe('restore on 9.1', () => {
   });
 });
 
+describe('QEMU force over a running VM', () => {
+  it('fails inside the task on 9.1 (qemu-server >= 5.0-29), not the call; the VM stays as it was', async () => {
+    const vm: SimGuest = {
+      vmid: 105,
+      type: 'qemu',
+      name: 'win',
+      status: 'running',
+      archiveSize: 200_000,
+    };
+    const { sim, c, auth } = await setup('9.1', [vm]);
+    const file = await backup(sim.dumpDir('pve1'), 'qemu', 105, 'vma.zst');
+    const post = await c.call('POST', '/nodes/pve1/qemu', {
+      ...auth,
+      form: { vmid: '105', archive: `ftp-staging:backup/${file}`, force: '1' },
+    });
+    expect(post.status, post.reason).toBe(200);
+    const end = await waitTask(c.call, 'pve1', post.json.data as string, auth);
+    expect(end.exitstatus).toBe('unable to restore vm 105 - vm is running');
+    expect(sim.guest(105)?.guest).toEqual(vm);
+  });
+});
+
 describe('restore on 3.4 (OpenVZ)', () => {
   it('restores through /openvz; /lxc does not exist; an existing CT is refused', async () => {
     const guest: SimGuest = { vmid: 101, type: 'openvz', status: 'running', archiveSize: 200_000 };
