@@ -11,7 +11,12 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
+import {
+  ftpServerKinds,
+  startFtpServer,
+  supportsTls,
+  type TestFtpServer,
+} from '../../support/ftpServers.js';
 import { confFor, type FakeNode, fakeNode, fastRetries, runHook } from './hookRun.js';
 
 const FILE = 'vzdump-lxc-101-2026_11_30-02_00_05.tar.zst';
@@ -142,6 +147,36 @@ describe.each(ftpServerKinds())('hook fetch, FTP server %s', (kind) => {
       expect(r.output.trim().split('\n')).toHaveLength(1);
     }
   });
+
+  // Only where the server can do it; the capability is covered on the kinds that can.
+  if (supportsTls(kind)) {
+    it('fetches over explicit FTPS trusting the NAS CA file, and refuses an untrusted certificate', async () => {
+      const tlsServer = await startFtpServer(kind, { tls: true });
+      try {
+        const dir = join(tlsServer.root, 'backup', 'pve1', 'daily.0');
+        await mkdir(dir, { recursive: true });
+        const data = randomBytes(50_000);
+        await writeFile(join(dir, FILE), data);
+        const conf = confFor(tlsServer);
+        await node.writeConf({ ...conf, ftp: { ...conf.ftp, secure: true } }, fastRetries);
+        const untrusted = await fetch(['daily.0', FILE]);
+        expect(untrusted.code).toBe(1);
+        expect(untrusted.output).toMatch(
+          /^pve-ftp-backup-hook: ERROR: cannot read the size of .*: curl: \((60|77|35)\)/,
+        );
+        expect(await readdir(node.dumpDir)).toEqual([]);
+        const caFile = join(node.base, 'nas-ca.pem');
+        await writeFile(caFile, tlsServer.certPem!);
+        await node.writeConf({ ...conf, ftp: { ...conf.ftp, secure: true, caFile } }, fastRetries);
+        const r = await fetch(['daily.0', FILE]);
+        expect(r.code, r.output).toBe(0);
+        expect((await readFile(join(node.dumpDir, FILE))).equals(data)).toBe(true);
+        expect(r.output).not.toContain(tlsServer.password);
+      } finally {
+        await tlsServer.close();
+      }
+    });
+  }
 
   it('reports a storage pvesm does not know', async () => {
     await node.writeConf({ ...confFor(server), storage: 'nope' }, fastRetries);
