@@ -44,8 +44,10 @@ function forbidden(pathText: string, privs: string[]): ApiError {
 function parseVmid(ctx: RouteContext): number {
   const v = arg(ctx, 'vmid');
   if (v === undefined) throw paramError({ vmid: 'property is missing and it is not optional' });
-  if (!/^\d+$/.test(v) || Number(v) < 100 || Number(v) > 999_999_999) {
-    throw paramError({ vmid: `value must have a minimum value of 100` });
+  if (!/^\d+$/.test(v)) throw paramError({ vmid: `type check ('integer') failed - got '${v}'` });
+  if (Number(v) < 100) throw paramError({ vmid: 'value must have a minimum value of 100' });
+  if (Number(v) > 999_999_999) {
+    throw paramError({ vmid: 'value may not exceed 999999999' });
   }
   return Number(v);
 }
