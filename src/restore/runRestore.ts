@@ -7,12 +7,18 @@
  * `--keep-archive`. A dry run stops before the first write.
  */
 import type { Config } from '../config/index.js';
-import { AppError, ExitCode, errorMessage, PreflightError } from '../errors.js';
+import { AppError, ExitCode, errorMessage, InterruptedError, PreflightError } from '../errors.js';
 import { nodeLayout } from '../ftp/layout.js';
 import { type NasSession, openNasSession } from '../ftp/session.js';
 import type { Logger } from '../log.js';
 import { watchTask } from '../orchestrator/taskWatcher.js';
-import { type PveClient, type PveClientOptions, taskOutcome } from '../pveApi/index.js';
+import {
+  PveAuthError,
+  type PveClient,
+  type PveClientOptions,
+  PveTlsError,
+  taskOutcome,
+} from '../pveApi/index.js';
 import { findSavedCopy, NoCopyError, type SavedCopy } from './findCopy.js';
 import { fetchCommand, stagingState, waitForStaging } from './staging.js';
 import { type RestoreTarget, resolveTarget } from './target.js';
@@ -96,21 +102,39 @@ async function findCopy(o: RunRestoreOptions): Promise<SavedCopy> {
   }
 }
 
+/** Before anything is written, an API failure means nothing could be done (exit 3), not a bug. */
+async function beforeWriting<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (
+      error instanceof AppError ||
+      error instanceof PveAuthError ||
+      error instanceof PveTlsError
+    ) {
+      throw error;
+    }
+    throw new PreflightError(`${what}: ${errorMessage(error)}`, { cause: error });
+  }
+}
+
 export async function runRestore(o: RunRestoreOptions): Promise<RestoreReport> {
   const r = o.request;
-  const source = await findCopy(o);
+  const source = await beforeWriting('cannot read the NAS', () => findCopy(o));
   o.logger.info(
     `copy of guest ${r.vmid}: ${source.generation}/${source.file} of node ${source.node} (${source.size} bytes, saved ${source.savedAt})`,
   );
-  const { target, client } = await resolveTarget(
-    o.config,
-    { toNode: r.toNode, toVmid: r.toVmid, archiveType: source.type, force: r.force },
-    {
-      logger: o.logger,
-      signal: o.signal,
-      ...(o.onSecret ? { onSecret: o.onSecret } : {}),
-      ...(o.client ? { client: o.client } : {}),
-    },
+  const { target, client } = await beforeWriting(`cannot check the target node ${r.toNode}`, () =>
+    resolveTarget(
+      o.config,
+      { toNode: r.toNode, toVmid: r.toVmid, archiveType: source.type, force: r.force },
+      {
+        logger: o.logger,
+        signal: o.signal,
+        ...(o.onSecret ? { onSecret: o.onSecret } : {}),
+        ...(o.client ? { client: o.client } : {}),
+      },
+    ),
   );
   try {
     return await restoreOnto(o, client, source, target);
@@ -139,7 +163,9 @@ async function restoreOnto(
   };
   const where = { node: target.node, storage, volid, size: source.size };
   report.staging.present =
-    (await stagingState(client, { ...where, signal: o.signal })) === 'present';
+    (await beforeWriting(`cannot list storage ${storage} on node ${target.node}`, () =>
+      stagingState(client, { ...where, signal: o.signal }),
+    )) === 'present';
   if (report.staging.present) report.staging.copy = 'kept';
   else {
     report.staging.fetchCommand = fetchCommand({
@@ -155,6 +181,7 @@ async function restoreOnto(
     const total = Math.round(r.timeoutMs / 1000);
     const waitedMs = await waitForStaging(client, {
       ...where,
+      logger: o.logger,
       timeoutMs: r.timeoutMs,
       pollMs: o.pollMs ?? 2000,
       signal: o.signal,
@@ -188,13 +215,30 @@ async function restoreOnto(
   }
   o.logger.info(`restore task ${upid} started on node ${target.node}`);
   // The first Ctrl-C does not stop a restore halfway; SIGTERM stops following it.
-  const watched = await watchTask(client, {
-    node: target.node,
-    upid,
-    logger: o.logger,
-    signal: o.forceSignal,
-    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
-  });
+  let watched: Awaited<ReturnType<typeof watchTask>>;
+  try {
+    watched = await watchTask(client, {
+      node: target.node,
+      upid,
+      logger: o.logger,
+      signal: o.forceSignal,
+      ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    });
+  } catch (error) {
+    if (o.forceSignal.aborted) {
+      throw new InterruptedError(
+        `stopped following restore task ${upid}; it goes on on node ${target.node} (the staging copy ${volid} stays)`,
+      );
+    }
+    report.task = {
+      upid,
+      exitstatus: '',
+      ok: false,
+      errors: [`lost track of the restore task: ${errorMessage(error)}`],
+    };
+    report.exitCode = ExitCode.partialFailure;
+    return report;
+  }
   const outcome = taskOutcome(watched.exitstatus, watched.lines);
   report.task = { upid, exitstatus: watched.exitstatus, ok: outcome.ok, errors: outcome.errors };
   if (!outcome.ok) {

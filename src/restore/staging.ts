@@ -6,7 +6,8 @@
  * one command that fetches it on the node and polls the storage until it
  * appears, the time runs out, or the admin presses Ctrl-C.
  */
-import { AppError, ExitCode, InterruptedError } from '../errors.js';
+import { AppError, ExitCode, errorMessage, InterruptedError } from '../errors.js';
+import type { Logger } from '../log.js';
 import { sleep } from '../orchestrator/sleep.js';
 import type { PveClient } from '../pveApi/index.js';
 
@@ -63,6 +64,7 @@ export async function waitForStaging(
     timeoutMs: number;
     pollMs: number;
     signal: AbortSignal;
+    logger: Logger;
     onWaiting: (waitedMs: number) => void;
   },
 ): Promise<number> {
@@ -81,11 +83,19 @@ export async function waitForStaging(
     } catch {
       throw new InterruptedError(`stopped waiting for ${o.volid}; nothing changed`);
     }
-    const state = await stagingState(api, { ...o, signal: o.signal }).catch((error: unknown) => {
-      if (o.signal.aborted)
+    let state: StagingState | undefined;
+    try {
+      state = await stagingState(api, { ...o, signal: o.signal });
+    } catch (error) {
+      if (o.signal.aborted) {
         throw new InterruptedError(`stopped waiting for ${o.volid}; nothing changed`);
-      throw error;
-    });
+      }
+      if (error instanceof AppError) throw error;
+      // A listing that failed (the client already retried) is asked again next time.
+      o.logger.warn(
+        `listing storage ${o.storage} on node ${o.node} failed: ${errorMessage(error)}`,
+      );
+    }
     if (state === 'present') return Date.now() - started;
   }
 }
