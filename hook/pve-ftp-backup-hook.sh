@@ -841,8 +841,17 @@ fetch_main() {
     _checked='sha256 matches'
   fi
   # ln, unlike mv, never replaces a file that appeared meanwhile.
-  ln "$f_part" "$f_dest" 2>/dev/null || fetch_fail "cannot create $f_dest (does it exist already?); not overwritten"
-  rm -f "$f_part"
+  if ln "$f_part" "$f_dest" 2>/dev/null; then
+    rm -f "$f_part"
+  elif [ -e "$f_dest" ]; then
+    fetch_fail "$f_dest appeared meanwhile; not overwritten"
+  else
+    # A filesystem without hard links (CIFS): mv -n does not replace either.
+    mv -n "$f_part" "$f_dest" 2>/dev/null
+    if [ -e "$f_part" ] || [ ! -e "$f_dest" ]; then
+      fetch_fail "cannot create $f_dest; not overwritten"
+    fi
+  fi
   f_part=''
   say "fetched $f_file ($_got bytes, $_checked) from $WHERE into ${f_dest%/*}/"
   exit 0
