@@ -68,7 +68,7 @@ function parseVolume(ctx: RouteContext, param: string): { storage: string; file:
   return { storage, file: m[2]! };
 }
 
-/** The privilege checks of create_vm for a restore (RESTORE-PREFLIGHT §1, §1a, §2, §3). */
+/** The privilege checks of create_vm for a restore (docs/pve-facts.md#restore). */
 function checkPrivileges(
   ctx: RouteContext,
   o: {
