@@ -491,7 +491,9 @@ log_for() {
   printf '%s.log' "$_b"
 }
 
-setup() {
+# private_tmp VERB: a private temp dir holding the netrc for this run; VERB
+# (uploaded, fetched) completes the error line when that is impossible.
+private_tmp() {
   # vzdump passes no TMPDIR, so this is /tmp on a node; tests point it elsewhere.
   _tmpbase=${TMPDIR:-/tmp}
   # A run killed by SIGKILL (a task stop sends it 5 s after SIGTERM, e.g. to
@@ -519,9 +521,13 @@ setup() {
   # would then log in as anonymous and report "login denied".
   if ! printf 'machine %s\nlogin %s\npassword %s\n' "$(netrc_token "$_machine")" \
     "$(netrc_token "$cf_user")" "$(netrc_token "$cf_password")" 2>/dev/null >"$TMP/netrc"; then
-    say "ERROR: cannot write to ${TMPDIR:-/tmp} (disk full?); nothing uploaded"
+    say "ERROR: cannot write to ${TMPDIR:-/tmp} (disk full?); nothing $1"
     exit 1
   fi
+}
+
+setup() {
+  private_tmp uploaded
   REMOTE_DIR=${cf_dir%/}/$cf_node/transfer
   WHERE="ftp://$_hostport:$cf_port$REMOTE_DIR/"
   # %2F: the path is absolute, not relative to the FTP user's login dir.
@@ -537,6 +543,11 @@ cleanup() {
 
 main() {
   phase=${1:-}
+  # Not a vzdump phase: the admin's way back (see fetch_main).
+  if [ "$phase" = fetch ]; then
+    shift
+    fetch_main "$@"
+  fi
   case $phase in
   backup-end | log-end) ;;
   # Every other phase, including those of PVE releases newer than this
@@ -624,6 +635,226 @@ queue_archive() {
   _name=${1##*/}
   add_file "$TMP/sha.fifo" "$_name.sha256" $((64 + 2 + ${#_name} + 1)) sha
   sha_index=$nfiles
+}
+
+# --- fetch: the way back ----------------------------------------------------
+# `hook fetch [--from-node NODE] GENERATION FILE`, run by root on the node a
+# guest is restored to (`pve-ftp-backup restore` prints the exact line):
+# downloads {dir}/{NODE or this node}/GENERATION/FILE into the staging
+# storage's dump directory, where PVE sees it as a backup volume. It goes to
+# a temporary name first; only once its size equals the NAS copy's and its
+# sha256 equals FILE.sha256 (when the NAS has one) does it get its vzdump
+# name, and an existing file of that name is never overwritten. The password
+# goes through the same private netrc as the upload, never argv.
+
+# fetch_fail MESSAGE: the one error line, then exit 1 (the EXIT trap cleans up).
+fetch_fail() {
+  say "ERROR: $*"
+  exit 1
+}
+
+# fetch_usage MESSAGE: a usage error, exit 2.
+fetch_usage() {
+  say "ERROR: $*; usage: hook fetch [--from-node NODE] GENERATION FILE"
+  exit 2
+}
+
+# fetch_curl ARGS...: curl with the session options of hook.conf; output in
+# $TMP/out, errors in $TMP/err; returns curl's exit code.
+fetch_curl() {
+  set -- --netrc-file "$TMP/netrc" --connect-timeout "$cf_connect_timeout" \
+    --speed-limit 1 --speed-time "$cf_stall_timeout" --ftp-method nocwd "$@"
+  if [ "$cf_secure" = yes ]; then
+    set -- --ssl-reqd "$@"
+    if [ "$cf_insecure" = yes ]; then
+      set -- -k "$@"
+    elif [ -n "$cf_cafile" ]; then
+      set -- --cacert "$cf_cafile" "$@"
+    fi
+  fi
+  curl -q -sS "$@" >"$TMP/out" 2>"$TMP/err"
+}
+
+# not_found RC: curl's codes for "no such file" on FTP (RETR/SIZE answered 550).
+not_found() {
+  case $1 in
+  19 | 78) return 0 ;;
+  *) return 1 ;;
+  esac
+}
+
+# fetch_args ARGS...: sets f_from, f_gen, f_file, or exits 2 naming what is wrong.
+fetch_args() {
+  f_from=''
+  case ${1:-} in
+  --from-node)
+    [ "$#" -ge 2 ] || fetch_usage "--from-node needs a node name"
+    f_from=$2
+    shift 2
+    ;;
+  --from-node=*)
+    f_from=${1#--from-node=}
+    shift
+    ;;
+  esac
+  [ "$#" -eq 2 ] || fetch_usage "expected GENERATION and FILE"
+  f_gen=$1 f_file=$2
+  if [ -n "$f_from" ]; then
+    case $f_from in
+    *[!A-Za-z0-9.-]* | .* | -*) fetch_usage "--from-node '$f_from' is not a node name" ;;
+    esac
+  fi
+  case $f_gen in
+  transfer) ;;
+  daily.* | weekly.* | monthly.*)
+    case ${f_gen#*.} in
+    '' | *[!0-9]*) fetch_usage "'$f_gen' is not a generation (transfer, daily.N, weekly.N, monthly.N)" ;;
+    esac
+    ;;
+  *) fetch_usage "'$f_gen' is not a generation (transfer, daily.N, weekly.N, monthly.N)" ;;
+  esac
+  # Only names vzdump gives: no path, nothing PVE would not list as a backup.
+  case $f_file in
+  *[!A-Za-z0-9._-]* | '') _ok=no ;;
+  vzdump-openvz-[0-9]*-* | vzdump-lxc-[0-9]*-* | vzdump-qemu-[0-9]*-*) _ok=yes ;;
+  *) _ok=no ;;
+  esac
+  case $f_file in
+  *.tar | *.tar.gz | *.tar.lzo | *.tar.zst | *.tgz | *.vma | *.vma.gz | *.vma.lzo | *.vma.zst) ;;
+  *) _ok=no ;;
+  esac
+  [ "$_ok" = yes ] || fetch_usage "'$f_file' is not the name of a vzdump archive"
+}
+
+# fetch_dest: sets f_dest, where PVE keeps FILE as a backup of the staging
+# storage, by asking pvesm as PVE itself resolves it.
+fetch_dest() {
+  # The PATH above is a node's; tests of the hook (no pvesm there) name a
+  # stand-in that answers like `pvesm path`. vzdump and admins never set it.
+  _pvesm=${PVE_FTP_BACKUP_HOOK_PVESM:-pvesm}
+  command -v "$_pvesm" >/dev/null 2>&1 || fetch_fail "pvesm not found: run fetch on a Proxmox VE node"
+  _volid=$cf_storage:backup/$f_file
+  if ! f_dest=$("$_pvesm" path "$_volid" 2>&1); then
+    fetch_fail "pvesm path $_volid failed: $(printf '%s' "$f_dest" | head -n 1)"
+  fi
+  case $f_dest in
+  /*/"$f_file") ;;
+  *) fetch_fail "pvesm path $_volid answered '$f_dest', not a path ending in $f_file" ;;
+  esac
+  [ -d "${f_dest%/*}" ] || fetch_fail "the dump directory ${f_dest%/*} of storage $cf_storage does not exist"
+}
+
+# fetch_size URL: sets f_want, the size the NAS reports for the file (FTP SIZE).
+fetch_size() {
+  fetch_curl -I "$1"
+  _rc=$?
+  if [ "$_rc" -ne 0 ]; then
+    not_found "$_rc" && fetch_fail "$f_file is not in $WHERE"
+    fail_from_curl "$_rc"
+    fetch_fail "cannot read the size of $f_file in $WHERE: $fail_reason"
+  fi
+  _size=''
+  while IFS= read -r _l || [ -n "$_l" ]; do
+    _l=${_l%"$CR"}
+    case $_l in
+    [Cc]ontent-[Ll]ength:*) _size=${_l#*:} ;;
+    esac
+  done <"$TMP/out"
+  _size=${_size# }
+  case $_size in
+  '' | *[!0-9]*) fetch_fail "$f_file is not in $WHERE (the server reports no size for it)" ;;
+  esac
+  f_want=$_size
+}
+
+# fetch_expected_sha URL: sets f_sha, the hex of FILE.sha256, or empty when
+# the NAS has none (an archive saved by an older hook).
+fetch_expected_sha() {
+  f_sha=''
+  fetch_curl -o "$TMP/sha" "$1.sha256"
+  _rc=$?
+  if [ "$_rc" -ne 0 ]; then
+    not_found "$_rc" && return 0
+    fail_from_curl "$_rc"
+    fetch_fail "cannot read $f_file.sha256 from $WHERE: $fail_reason"
+  fi
+  _h=''
+  read -r _h _rest <"$TMP/sha" || [ -n "$_h" ] || true
+  case $_h in
+  *[!0-9a-f]* | '') fetch_fail "$f_file.sha256 in $WHERE holds no sha256" ;;
+  esac
+  [ "${#_h}" -eq 64 ] || fetch_fail "$f_file.sha256 in $WHERE holds no sha256"
+  f_sha=$_h
+}
+
+# fetch_download URL: the archive into $f_part, resumed across retries.
+fetch_download() {
+  _attempt=0
+  while :; do
+    _attempt=$((_attempt + 1))
+    if [ -s "$f_part" ]; then
+      fetch_curl -C - -o "$f_part" "$1"
+    else
+      fetch_curl -o "$f_part" "$1"
+    fi
+    _rc=$?
+    [ "$_rc" -ne 0 ] || return 0
+    fail_from_curl "$_rc"
+    if [ "$_attempt" -gt "$cf_retries" ] || ! retryable "$_rc"; then
+      fetch_fail "download of $f_file from $WHERE failed after $_attempt attempt(s): $fail_reason"
+    fi
+    sleep "$cf_retry_delay"
+  done
+}
+
+fetch_main() {
+  fetch_args "$@"
+  CONF_FILE=${PVE_FTP_BACKUP_HOOK_CONF:-/etc/pve-ftp-backup/hook.conf}
+  conf_read "$CONF_FILE" || fetch_fail "$conf_error"
+  command -v curl >/dev/null 2>&1 || fetch_fail "curl not found; cannot fetch $f_file"
+  fetch_dest
+  [ ! -e "$f_dest" ] || fetch_fail "$f_dest exists already; not overwritten (remove it first to fetch again)"
+  TMP=''
+  f_part=''
+  trap '[ -z "$f_part" ] || rm -f "$f_part"; cleanup' EXIT
+  trap 'exit 129' HUP
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  private_tmp fetched
+  _src=${f_from:-$cf_node}
+  _dir=${cf_dir%/}/$_src/$f_gen
+  WHERE="ftp://$_hostport:$cf_port$_dir/"
+  _url="ftp://$_hostport:$cf_port/%2F$(urlencode "${_dir#/}")/$(urlencode "$f_file")"
+  fetch_size "$_url"
+  fetch_expected_sha "$_url"
+  # Not a name PVE lists as a backup: the dump dir shows nothing until it is whole.
+  f_part=$f_dest.pfb-fetch.$$
+  fetch_download "$_url"
+  _got=$(wc -c <"$f_part") || fetch_fail "cannot read $f_part"
+  _got=$((_got + 0))
+  [ "$_got" -eq "$f_want" ] || fetch_fail "$f_file from $WHERE is $_got bytes, the NAS lists $f_want; not kept"
+  _checked='no .sha256 on the NAS: size checked only'
+  if [ -n "$f_sha" ]; then
+    archive=$f_part
+    _h=$(archive_sha256) || fetch_fail "cannot hash $f_part"
+    [ "$_h" = "$f_sha" ] || fetch_fail "$f_file from $WHERE has sha256 $_h, its .sha256 says $f_sha; not kept"
+    _checked='sha256 matches'
+  fi
+  # ln, unlike mv, never replaces a file that appeared meanwhile.
+  if ln "$f_part" "$f_dest" 2>/dev/null; then
+    rm -f "$f_part"
+  elif [ -e "$f_dest" ]; then
+    fetch_fail "$f_dest appeared meanwhile; not overwritten"
+  else
+    # A filesystem without hard links (CIFS): mv -n does not replace either.
+    mv -n "$f_part" "$f_dest" 2>/dev/null
+    if [ -e "$f_part" ] || [ ! -e "$f_dest" ]; then
+      fetch_fail "cannot create $f_dest; not overwritten"
+    fi
+  fi
+  f_part=''
+  say "fetched $f_file ($_got bytes, $_checked) from $WHERE into ${f_dest%/*}/"
+  exit 0
 }
 
 # Sourcing with PVE_FTP_BACKUP_HOOK_LIB=1 defines the functions only (tests

@@ -231,6 +231,93 @@ const COMMANDS: CommandSpec<unknown>[] = [
       }),
   }),
   row({
+    command: 'restore',
+    describe:
+      'bring a saved copy back into the cluster: prints the node-side fetch command, waits for the archive, restores through the API',
+    builder: (y) =>
+      configuredCommand(y)
+        .option('vmid', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'the guest whose copy to restore',
+        })
+        .option('from', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'the generation to restore from (default: the newest saved copy)',
+        })
+        .option('to-vmid', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'restore as this guest id (default: --vmid)',
+        })
+        .option('to-node', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'restore onto this node (default: --node)',
+        })
+        .option('storage', {
+          type: 'string',
+          requiresArg: true,
+          describe: "storage for the restored disks (default: PVE's)",
+        })
+        .option('force', {
+          type: 'boolean',
+          default: false,
+          describe: 'overwrite an existing guest of that id (stopped, on the target node)',
+        })
+        .option('keep-archive', {
+          type: 'boolean',
+          default: false,
+          describe: 'keep the staging copy after a successful restore',
+        })
+        .option('timeout', {
+          type: 'string',
+          requiresArg: true,
+          describe: 'how long to wait for the fetched archive (default 30m)',
+        })
+        .option('dry-run', {
+          type: 'boolean',
+          default: false,
+          describe: 'read only: show what would be done',
+        })
+        .demandOption(['node', 'vmid'])
+        .example(
+          '$0 restore --node pve1 --vmid 101 --to-vmid 9101',
+          'the newest copy, as a new guest',
+        )
+        .example(
+          '$0 restore --node pve1 --vmid 101 --from daily.3 --force',
+          'an older copy over the stopped guest',
+        )
+        .example(
+          '$0 restore --node pve1 --vmid 101 --to-node pve2 --dry-run',
+          'what would be done',
+        ),
+    select: (a) => {
+      const { node, ...common } = configuredOptions(a);
+      if (node.length !== 1)
+        throw new ConfigError('--node: give exactly one node (the copy’s tree)');
+      const [vmid, ...more] = vmids(a.vmid);
+      if (vmid === undefined || more.length > 0)
+        throw new ConfigError('--vmid: give exactly one guest');
+      const toVmid = a.toVmid === undefined ? undefined : vmids(a.toVmid)[0];
+      return lazy(async () => (await import('./commands/restore.js')).restoreCommand, {
+        ...common,
+        node: node[0]!,
+        vmid,
+        ...(a.from !== undefined ? { from: a.from } : {}),
+        ...(toVmid !== undefined ? { toVmid } : {}),
+        ...(a.toNode !== undefined ? { toNode: a.toNode } : {}),
+        ...(a.storage !== undefined ? { storage: a.storage } : {}),
+        force: a.force,
+        keepArchive: a.keepArchive,
+        ...(a.timeout !== undefined ? { timeout: a.timeout } : {}),
+        dryRun: a.dryRun,
+      });
+    },
+  }),
+  row({
     command: 'doctor',
     describe:
       'preflight: API, TLS, privileges, staging storage, hook, NAS (writable, locks); exit 1 when a check fails',

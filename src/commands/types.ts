@@ -43,6 +43,26 @@ export interface VerifyOptions extends GlobalOptions {
   deep: boolean;
 }
 
+/** `restore --node N --vmid V …` (docs/contract.md#restore). */
+export interface RestoreOptions extends GlobalOptions {
+  /** The node tree on the NAS the copy comes from. */
+  node: string;
+  vmid: number;
+  /** `--from GENERATION`; default the newest saved copy. */
+  from?: string;
+  /** Default `vmid`. */
+  toVmid?: number;
+  /** Default `node`. */
+  toNode?: string;
+  /** Where the restored disks go (PVE's `storage`). */
+  storage?: string;
+  force: boolean;
+  keepArchive: boolean;
+  /** How long to wait for the fetched archive, as typed; default 30m. */
+  timeout?: string;
+  dryRun: boolean;
+}
+
 /** `doctor [--node NAME]...`. */
 export interface DoctorOptions extends GlobalOptions {
   node: string[];

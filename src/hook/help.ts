@@ -59,6 +59,16 @@ after N attempt(s): <curl's reason>". The password never appears there, nor
 in any command line (curl reads it from a private netrc file that is removed
 when the hook exits).
 
+The way back ('pve-ftp-backup restore' prints the exact line): on the node a
+guest is restored to, as root,
+  /usr/local/lib/pve-ftp-backup/hook fetch [--from-node NODE] GENERATION FILE
+downloads {ftp.dir}/{NODE, default this node}/GENERATION/FILE into the staging
+storage's dump directory (where 'pvesm path STORAGE:backup/FILE' puts it),
+under a temporary name until its size equals the NAS copy's and its sha256
+equals FILE.sha256; only then does it get its vzdump name. A file of that name
+already there is never overwritten. One line says what was fetched, or the
+one thing that went wrong (exit 1; 2 for bad arguments).
+
 A password with a space, or one that starts with " or #, needs curl >= 7.84 on
 the node (PVE 8 and later); any other printable characters work with any curl.
 Control characters (tab included) cannot be used.

@@ -25,7 +25,14 @@ import {
   VzdumpAnswer,
 } from './schemas.js';
 import { createTransport } from './transport.js';
-import type { GuestType, PveClient, PveClientOptions, PveVersion, VzdumpParams } from './types.js';
+import type {
+  GuestType,
+  PveClient,
+  PveClientOptions,
+  PveVersion,
+  RestoreParams,
+  VzdumpParams,
+} from './types.js';
 import { isUpid, parseUpid } from './upid.js';
 import { findLostVzdump, isLostAnswer } from './vzdumpRecovery.js';
 
@@ -374,6 +381,38 @@ class Client implements PveClient {
     );
     const text = typeof data === 'string' ? data.trim() : '';
     return isUpid(text) ? { upid: text } : {};
+  }
+
+  async restoreGuest(node: string, params: RestoreParams, signal?: AbortSignal) {
+    checkNode(node);
+    const volume = parseBackupVolid(params.volid);
+    if (!volume) throw new TypeError(`not a backup volume: ${showValue(params.volid)}`);
+    if (params.storage !== undefined) checkStorage(params.storage);
+    // LXC and OpenVZ take the volume as `ostemplate` with restore=1; QEMU as `archive`.
+    const form: Params =
+      params.type === 'qemu'
+        ? { vmid: params.vmid, archive: params.volid }
+        : { vmid: params.vmid, ostemplate: params.volid, restore: 1 };
+    if (params.force) form.force = 1;
+    if (params.storage !== undefined) form.storage = params.storage;
+    // A second POST after a lost answer would find its own guest and fail "already exists".
+    const { data } = await this.core.call(
+      'POST',
+      apiPath('nodes', node, params.type),
+      VzdumpAnswer,
+      { signal, form, retryOn: isNotSentError },
+    );
+    const text = data.trim();
+    if (!isUpid(text)) {
+      throw new PveApiError({
+        cluster: this.cluster,
+        method: 'POST',
+        path: apiPath('nodes', node, params.type),
+        status: 200,
+        pveMessage: `expected a task id, got ${showValue(text)}`,
+      });
+    }
+    return { upid: text };
   }
 
   secrets(): string[] {

@@ -16,6 +16,7 @@ export type {
   PveGuest,
   PveTaskStatus,
   PveVersion,
+  RestoreParams,
   VzdumpParams,
 } from './types.js';
 export { isUpid, parseUpid, type Upid } from './upid.js';

@@ -70,6 +70,19 @@ export interface VzdumpParams {
   lockwait?: number;
 }
 
+/** A restore of a backup volume (`POST /nodes/{node}/{lxc|openvz|qemu}`, docs/pve-facts.md#restore). */
+export interface RestoreParams {
+  /** `lxc` (PVE >= 4, also for OpenVZ backups), `openvz` (PVE 3.x), `qemu`. */
+  type: GuestType;
+  vmid: number;
+  /** `storage:backup/file`. */
+  volid: string;
+  /** Overwrite a stopped guest of that vmid on this node. */
+  force?: boolean;
+  /** Where the disks go (default: LXC/OpenVZ `local`, QEMU the backup's own storages). */
+  storage?: string;
+}
+
 export interface PveVersion {
   version: string;
   release: string;
@@ -123,6 +136,12 @@ export interface PveClient {
     volid: string,
     signal?: AbortSignal,
   ): Promise<{ upid?: string }>;
+  /** Starts a restore task (vzrestore / qmrestore); never blindly re-sent. */
+  restoreGuest(
+    node: string,
+    params: RestoreParams,
+    signal?: AbortSignal,
+  ): Promise<{ upid: string }>;
   /** Secrets in use now (token secret, password, ticket, CSRF token), for a redacting log sink. */
   secrets(): string[];
   close(): Promise<void>;

@@ -13,13 +13,15 @@ import { generateCerts } from './certs.js';
 import { ClusterState } from './cluster.js';
 import { FaultPlan } from './faults.js';
 import { FLAVOURS } from './flavours.js';
+import { writePvesmStub } from './pvesmStub.js';
 import { accessRoutes } from './routesAccess.js';
 import { infoRoutes } from './routesInfo.js';
+import { restoreRoutes } from './routesRestore.js';
 import { storageRoutes } from './routesStorage.js';
 import { storageConfigRoutes } from './routesStorageConfig.js';
 import { taskRoutes } from './routesTasks.js';
 import { vzdumpRoutes } from './routesVzdump.js';
-import type { RecordedRequest, SimHttpFault, SimOptions } from './scenario.js';
+import type { RecordedRequest, SimGuest, SimHttpFault, SimOptions } from './scenario.js';
 import { createHandler } from './server.js';
 
 export type * from './scenario.js';
@@ -39,6 +41,13 @@ export interface PveSimulator {
   readonly requests: RecordedRequest[];
   /** The node's dump dir where vzdump writes archives. */
   dumpDir(node: string): string;
+  /**
+   * A `pvesm` stand-in for `node` (only `pvesm path STORAGE:backup/FILE`, answered with the
+   * node's dump dir), for running the hook's `fetch` as an admin would on that node.
+   */
+  pvesm(node: string): Promise<string>;
+  /** Where a guest lives now, with its state and (once restored) its config. */
+  guest(vmid: number): { node: string; guest: SimGuest } | undefined;
   addFault(fault: SimHttpFault): void;
   setNodeOnline(node: string, online: boolean): void;
   /** vzdump tasks started so far, with their UPIDs, vmids, node and state. */
@@ -79,6 +88,7 @@ export async function startSimulator(options: SimOptions): Promise<PveSimulator>
       ...vzdumpRoutes(),
       ...accessRoutes(),
       ...storageConfigRoutes(),
+      ...restoreRoutes(),
     ],
     requests,
     authFailureDelayMs: options.authFailureDelayMs ?? 3000,
@@ -109,6 +119,15 @@ export async function startSimulator(options: SimOptions): Promise<PveSimulator>
       const n = state.nodes.get(node);
       if (!n) throw new Error(`no simulated node '${node}'`);
       return n.dumpDir;
+    },
+    async pvesm(node) {
+      const n = state.nodes.get(node);
+      if (!n) throw new Error(`no simulated node '${node}'`);
+      return writePvesmStub(n);
+    },
+    guest(vmid) {
+      const found = state.findGuest(vmid);
+      return found ? { node: found.node.name, guest: { ...found.guest } } : undefined;
     },
     addFault: (fault) => faults.add(fault),
     setNodeOnline(node, online) {

@@ -23,6 +23,8 @@ export interface SimGuest {
   archiveSize: number;
   /** Config lock (e.g. `backup`, `snapshot`): vzdump then fails with `CT is locked (<lock>)`. */
   lock?: string;
+  /** The guest's config text, as a restore wrote it from the archive (pct.conf, vps.conf, qemu-server.conf). */
+  config?: string;
 }
 
 export interface SimStorage {
