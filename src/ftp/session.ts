@@ -284,10 +284,33 @@ class FtpNasSession implements NasSession {
   async list(dir: string): Promise<RemoteEntry[] | undefined> {
     const path = this.#abs('list', dir);
     return this.#run('list', path, async (c) => {
-      // LIST of a missing dir is not an error on every server (vsftpd lists nothing): CWD first.
-      if (!(await this.#cdIfExists(c, path))) return undefined;
-      // Listing the working dir avoids passing names with spaces to LIST.
-      const infos: FileInfo[] = await c.list();
+      // A path without whitespace is listed by name (no CWD round trip). LIST of a missing
+      // dir is not an error on every server (vsftpd lists nothing), so an empty answer is
+      // told from a missing dir by a CWD. A path with whitespace is listed from inside it:
+      // servers split LIST arguments differently.
+      let infos: FileInfo[];
+      if (/\s/.test(path)) {
+        if (!(await this.#cdIfExists(c, path))) return undefined;
+        infos = await c.list();
+      } else {
+        try {
+          infos = await c.list(path);
+        } catch (error) {
+          // Servers answer a missing dir with 450, 451 (ftp-srv) or 550: CWD decides.
+          if (!(error instanceof FTPError)) throw error;
+          if (!(await this.#cdIfExists(c, path))) return undefined;
+          throw error;
+        }
+        // An empty answer, or one entry looking like the path itself (LIST of a plain file
+        // lists that file), is what a missing dir or a file would give: CWD decides.
+        const base = path.slice(path.lastIndexOf('/') + 1);
+        const maybeNotADir =
+          infos.length === 0 ||
+          (infos.length === 1 &&
+            !infos[0]!.isDirectory &&
+            (infos[0]!.name === base || infos[0]!.name.includes('/')));
+        if (maybeNotADir && !(await this.#cdIfExists(c, path))) return undefined;
+      }
       return infos
         .filter((i) => i.name !== '.' && i.name !== '..')
         .map((i) => ({
@@ -321,7 +344,17 @@ class FtpNasSession implements NasSession {
 
   async mkdirp(dir: string): Promise<void> {
     const p = this.#abs('mkdir', dir);
-    return this.#run('mkdir', p, (c) => c.ensureDir(p));
+    return this.#run('mkdir', p, async (c) => {
+      // Usually the parent exists: one MKD instead of ensureDir's CWD per path component.
+      try {
+        await c.send(`MKD ${p}`);
+        return;
+      } catch (error) {
+        if (!(error instanceof FTPError)) throw error;
+      }
+      if (await this.#cdIfExists(c, p)) return;
+      await c.ensureDir(p);
+    });
   }
 
   async mkdirExclusive(dir: string): Promise<boolean> {
@@ -401,6 +434,9 @@ class FtpNasSession implements NasSession {
   async readText(path: string): Promise<string | undefined> {
     const p = this.#abs('read', path);
     return this.#run('read', p, async (c) => {
+      // SIZE first, although it costs a round trip per read: proftpd answers RETR of a
+      // missing file by resetting the data connection before its 550, which would leave
+      // that reply to be read as the answer to our next command.
       const size = await this.#sizeOrUndefined(c, p);
       if (size === undefined) return undefined;
       if (size > MAX_TEXT_BYTES) {
@@ -416,7 +452,7 @@ class FtpNasSession implements NasSession {
       const sink = new Writable({
         write(chunk: Buffer, _enc, cb) {
           total += chunk.length;
-          if (total > MAX_TEXT_BYTES) return cb(new Error('file grew past the read limit'));
+          if (total > MAX_TEXT_BYTES) return cb(new TextTooLarge());
           chunks.push(chunk);
           cb();
         },
@@ -424,6 +460,9 @@ class FtpNasSession implements NasSession {
       try {
         await c.downloadTo(sink, p);
       } catch (error) {
+        if (error instanceof TextTooLarge || total > MAX_TEXT_BYTES) {
+          throw this.#error('read', p, 'invalid', `file is more than ${MAX_TEXT_BYTES} bytes`);
+        }
         if (isFtpCode(error, NOT_FOUND) && (await this.#sizeOrUndefined(c, p)) === undefined) {
           return undefined;
         }
@@ -451,6 +490,9 @@ class FtpNasSession implements NasSession {
     this.#client.close();
   }
 }
+
+/** A text file past MAX_TEXT_BYTES: reading stops there. */
+class TextTooLarge extends Error {}
 
 /**
  * Connect and log in. Throws NasError (`connection` or `refused`, e.g. 530

@@ -1,15 +1,22 @@
 /**
- * Follows one PVE task (vzdump, imgdel) until it ends, with one API request per
- * tick: normally a log page (which also shows progress and, through its final
- * `TASK …` line, the end), every few ticks a status poll instead (a worker
- * killed hard writes no final line). That keeps us at <= 1 request/s per
- * running task while detecting the end within about one tick.
+ * Follows one PVE task (vzdump, imgdel) until it ends, one API request at a
+ * time: normally a log page (which also shows progress and, through its final
+ * `TASK …` line, the end), every few requests a status poll instead (a worker
+ * killed hard writes no final line). The pace (taskPacer.ts) keeps the average
+ * at <= 1 request/s per running task and polls fast once the log says the
+ * archive is written, so the end is seen within a fraction of a second.
+ *
+ * The final line is the task's exit status: PVE's status endpoint derives
+ * `exitstatus` from that very line (pve-common PVE/Tools.pm upid_read_status:
+ * `TASK OK` → OK, `TASK WARNINGS: n` → WARNINGS: n, `TASK ERROR: msg` → msg), so
+ * reading it ends the watch without one more request.
  */
 
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PveClient } from '../pveApi/index.js';
 import { sleep as defaultSleep } from './sleep.js';
+import { TaskPacer } from './taskPacer.js';
 
 /** The part of the API client the watcher needs (tests pass a fake). */
 export type TaskApi = Pick<PveClient, 'taskStatus' | 'taskLog' | 'stopTask'>;
@@ -34,9 +41,11 @@ export interface WatchTaskOptions {
   onProgress?: (line: string) => void;
   /** Delay before the first poll (default 500 ms): tasks often fail at once (bad storage, locked guest). */
   firstPollMs?: number;
-  /** Tick length: one API request per tick. */
+  /** Tick length (default 1 s): the average allows one request per tick (taskPacer.ts). */
   intervalMs?: number;
-  /** Every `statusEvery`-th tick polls the status instead of the log. */
+  /** Gap between requests once the log says the archive is written (default 150 ms). */
+  tailGapMs?: number;
+  /** Every `statusEvery`-th request polls the status instead of the log. */
   statusEvery?: number;
   /** Lines per log request (explicit: `limit=0` means 50 before PVE 7.3). */
   logPageLimit?: number;
@@ -60,7 +69,10 @@ export interface WatchTaskResult {
 }
 
 const PROGRESS = /(\b\d{1,3}(\.\d+)?%|\btransferred\b|archive file size)/i;
-const END_LINE = /^TASK (OK|WARNINGS|ERROR)/;
+const END_LINE = /^TASK (OK|WARNINGS: \d+|ERROR: .+)$/;
+/** Lines after which only the hook's upload and the job's end remain (vzdump's own wording). */
+const NEAR_END =
+  /^(INFO: (archive file size|Finished Backup of VM|Backup job finished)|ERROR: Backup of VM)/;
 /** What PVE's log reader answers instead of lines for an empty or unreadable file. */
 const PLACEHOLDER = /^(no content|unable to open file\b)/;
 
@@ -75,8 +87,12 @@ export function isProgressLine(line: string): boolean {
  */
 class TaskLogReader {
   readonly lines: string[] = [];
-  /** The final `TASK …` line was read. */
+  /** The final `TASK …` line was read, as the last line so far. */
   sawEnd = false;
+  /** The exit status the final line states. */
+  endStatus = '';
+  /** The log says the archive is written (or the guest failed): the end is near. */
+  nearEnd = false;
   requests = 0;
   #start = 0;
 
@@ -106,7 +122,11 @@ class TaskLogReader {
       this.#start = n;
       fresh++;
       this.#keep(t);
-      if (END_LINE.test(t)) this.sawEnd = true;
+      // Only a final line with nothing after it ends the task (one in the middle is not PVE's).
+      const end = END_LINE.exec(t);
+      this.sawEnd = end !== null;
+      if (end) this.endStatus = end[1] === 'OK' ? 'OK' : end[1]!.replace(/^ERROR: /, '');
+      if (NEAR_END.test(t)) this.nearEnd = true;
       if (this.o.onProgress && isProgressLine(t)) this.o.onProgress(t);
     }
     return fresh;
@@ -153,6 +173,18 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   const maxErrors = o.maxConsecutiveErrors ?? 60;
   const wake = o.stopSignal ? [o.stopSignal] : [];
   const log = new TaskLogReader(api, o, Math.max(1, o.logPageLimit ?? 500), o.maxKeptLines ?? 5000);
+  const firstPoll = o.firstPollMs ?? 500;
+  // The bucket starts so that it holds exactly one token at the first poll (for a first poll
+  // within a tick): over the task's life, requests <= its seconds + 1 - firstPoll/1000.
+  const pacer = new TaskPacer({
+    tickMs: interval,
+    tailGapMs: o.tailGapMs ?? 150,
+    initial: Math.max(0, 1 - firstPoll / interval),
+  });
+  const pause = async (ms: number, wakeOn: AbortSignal[]) => {
+    pacer.waited(ms);
+    await sleep(ms, o.signal, wakeOn);
+  };
 
   let otherRequests = 0;
   let tick = 0;
@@ -162,10 +194,15 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   let statusErrors = 0;
   let stopRequested = false;
   let stopDeadline = Number.POSITIVE_INFINITY;
-  let confirmations = 0;
   const requests = () => log.requests + otherRequests;
+  const result = (exitstatus: string): WatchTaskResult => ({
+    exitstatus,
+    lines: log.lines,
+    requests: requests(),
+    stopRequested,
+  });
 
-  await sleep(o.firstPollMs ?? 500, o.signal, wake);
+  await pause(firstPoll, wake);
   for (;;) {
     if (o.stopSignal?.aborted && !stopRequested) {
       stopRequested = true;
@@ -179,7 +216,11 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
       );
     }
     tick++;
-    const statusTick = log.sawEnd || tick % statusEvery === 0;
+    // Near the end the final line will tell: status polls (for a worker killed hard, which
+    // writes none) are rarer there, so the fast tail spends its requests on the log.
+    const nearEnd = log.nearEnd || stopRequested;
+    const statusTick = tick % (nearEnd ? statusEvery * 4 : statusEvery) === 0;
+    pacer.spend();
     try {
       if (statusTick) {
         otherRequests++;
@@ -187,26 +228,11 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
         statusErrors = 0;
         if (status.status === 'stopped') {
           if (!log.sawEnd) await log.drain();
-          return {
-            exitstatus: status.exitstatus ?? 'unexpected status',
-            lines: log.lines,
-            requests: requests(),
-            stopRequested,
-          };
-        }
-        // The final line is written just before the worker exits: look once
-        // more soon, then at the normal pace (<= 1 request/s stays the rule).
-        if (log.sawEnd) {
-          errors = 0;
-          confirmations++;
-          await sleep(confirmations === 1 ? Math.min(250, interval) : interval, o.signal);
-          continue;
+          return result(status.exitstatus ?? 'unexpected status');
         }
       } else {
         await log.readPage();
-        errors = 0;
-        // The end line is there: confirm with a status poll right away.
-        if (log.sawEnd) continue;
+        if (log.sawEnd) return result(log.endStatus);
       }
       errors = 0;
     } catch (error) {
@@ -227,6 +253,6 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
         );
       }
     }
-    await sleep(interval, o.signal, stopRequested ? [] : wake);
+    await pause(pacer.nextDelay(pacer.phase(nearEnd)), stopRequested ? [] : wake);
   }
 }

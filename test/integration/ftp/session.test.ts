@@ -61,6 +61,33 @@ describe.each(modes())('FTP session on $label', ({ kind, tls }) => {
     expect(await fs.list(`${dir}/sub dir`)).toEqual([]);
   });
 
+  it('lists a dir by name without CWD, telling an empty dir from a missing one', async () => {
+    const fs = await sessions.open(server, tls);
+    const dir = freshDir();
+    await mkdir(join(server.root, dir, 'empty'), { recursive: true });
+    await writeFile(join(server.root, dir, '.rotation.json'), '{}');
+    expect(await fs.list(dir)).toEqual(
+      expect.arrayContaining([
+        { name: '.rotation.json', type: 'file', size: 2 },
+        { name: 'empty', type: 'dir', size: 0 },
+      ]),
+    );
+    expect(await fs.list(`${dir}/empty`)).toEqual([]);
+    expect(await fs.list(`${dir}/nothing`)).toBeUndefined();
+    expect(await fs.list(`${dir}/.rotation.json/x`)).toBeUndefined();
+  });
+
+  it('refuses a text file past 4 MiB, naming it, and the session goes on', async () => {
+    const fs = await sessions.open(server, tls);
+    const dir = freshDir();
+    await mkdir(join(server.root, dir), { recursive: true });
+    await writeFile(join(server.root, dir, 'manifest.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
+    await expect(fs.readText(`${dir}/manifest.json`)).rejects.toThrow(/manifest\.json.*more than 4194304/);
+    await writeFile(join(server.root, dir, 'small.json'), '{"ok":1}');
+    expect(await fs.readText(`${dir}/small.json`)).toBe('{"ok":1}');
+    expect(await fs.readText(`${dir}/missing.json`)).toBeUndefined();
+  });
+
   it('reports sizes, and undefined for missing files', async () => {
     const fs = await sessions.open(server, tls);
     const dir = freshDir();

@@ -81,22 +81,74 @@ describe('watchTask', () => {
     for (const c of f.calls.filter((c) => c.what === 'log')) expect(c.limit).toBe(5);
   });
 
-  it('detects the end within about one tick and makes at most one request per second', async () => {
+  it('polls fast once the archive is written: the end is seen within 300 ms, at <= 1 request/s', async () => {
+    const endAt = 24_350;
+    const f = fakeTask({
+      lines: [
+        { at: 0, t: 'INFO: starting new backup job: vzdump 101' },
+        { at: 20_000, t: 'INFO: archive file size: 1.00GB' },
+        { at: 20_010, t: 'INFO: Finished Backup of VM 101 (00:00:20)' },
+      ],
+      endAt,
+      exitstatus: 'OK',
+    });
+    const r = await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep });
+    expect(r.exitstatus).toBe('OK');
+    const last = f.calls.at(-1)!;
+    expect(last.at).toBeGreaterThanOrEqual(endAt);
+    expect(last.at - endAt).toBeLessThanOrEqual(300);
+    // The final line ended the watch: no status confirmation after it.
+    expect(last.what).toBe('log');
+    // Over the task's life: at most one request per second.
+    expect(f.calls.length).toBeLessThanOrEqual(endAt / 1000);
+    // The middle was slow, to afford the fast tail.
+    const middle = f.calls.filter((c) => c.at > 10_000 && c.at < 20_000);
+    expect(middle.length).toBeLessThanOrEqual(6);
+  });
+
+  it('without a sign of the end, sees it within two ticks and never exceeds one request per second', async () => {
     const f = fakeTask({
       lines: [{ at: 0, t: 'INFO: starting' }],
       endAt: 20_350,
       exitstatus: 'OK',
     });
     await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep });
-    const detected = f.calls.find((c) => c.what === 'status' && c.at >= 20_350);
-    expect(detected).toBeDefined();
-    expect((detected?.at ?? 0) - 20_350).toBeLessThanOrEqual(1000);
-    // Before the end: no two requests within the same second window, except the end confirmation.
-    const before = f.calls.filter((c) => c.at < 20_350);
-    const perSecond = new Map<number, number>();
-    for (const c of before)
-      perSecond.set(Math.floor(c.at / 1000), (perSecond.get(Math.floor(c.at / 1000)) ?? 0) + 1);
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(1);
+    const last = f.calls.at(-1)!;
+    expect(last.at - 20_350).toBeLessThanOrEqual(2000);
+    for (let t = 0; t <= last.at; t += 1000) {
+      // Any window from the start holds at most one request per started second.
+      expect(f.calls.filter((c) => c.at <= t).length).toBeLessThanOrEqual(t / 1000 + 1);
+    }
+  });
+
+  it('takes the exit status from the final line, as PVE does (WARNINGS, ERROR)', async () => {
+    for (const [exitstatus, expected] of [
+      ['WARNINGS: 2', 'WARNINGS: 2'],
+      ['ERROR: job errors', 'job errors'],
+    ] as const) {
+      const f = fakeTask({
+        lines: [{ at: 0, t: 'INFO: archive file size: 1MB' }],
+        endAt: 700,
+        exitstatus,
+      });
+      const r = await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep });
+      expect(r.exitstatus).toBe(expected);
+      expect(f.calls.some((c) => c.what === 'status')).toBe(false);
+    }
+  });
+
+  it('a TASK line followed by more lines is not the end', async () => {
+    const f = fakeTask({
+      lines: [
+        { at: 0, t: 'INFO: archive file size: 1MB' },
+        { at: 0, t: 'TASK OK' },
+        { at: 0, t: 'INFO: still working' },
+      ],
+      endAt: 3000,
+      exitstatus: 'ERROR: real failure',
+    });
+    const r = await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep });
+    expect(r.exitstatus).toBe('real failure');
   });
 
   it('does not lose the first line after an empty log ("no content")', async () => {
