@@ -18,8 +18,10 @@ export interface RequestRecord {
 export interface TaskFigures {
   /** max over nodes of the sum of that node's task times (ms): no orchestrator can beat it. */
   boundMs: number;
-  /** Task end → first status poll that saw it stopped (ms), per task. */
+  /** Task end → the watcher's first request after it, which learns the end (ms), per task. */
   detectionMs: number[];
+  /** vzdump task end → the next vzdump POST on that node (ms): the time between guests. */
+  gapMs: number[];
   /** API requests about a task per second of its run time, per task. */
   requestsPerSecond: number[];
 }
@@ -42,14 +44,23 @@ export function taskFigures(tasks: TaskRecord[], requests: RequestRecord[]): Tas
     const duration = t.endedAt - t.firstSeen;
     perNode.set(t.node, (perNode.get(t.node) ?? 0) + duration);
     const mine = byTask.get(t.upid) ?? [];
-    // The watcher learns the end from a status poll (or the log's TASK line, then a status poll).
-    const seen = mine.find((r) => r.path.endsWith('/status') && r.at >= (t.endedAt ?? 0));
+    // The watcher learns the end from its next request: the log page with the TASK line, or
+    // a status poll.
+    const seen = mine.find((r) => r.at >= (t.endedAt ?? 0));
     if (seen) detectionMs.push(Math.max(0, seen.at - (t.endedAt ?? 0)));
-    const during = mine.filter((r) => r.at >= t.firstSeen && r.at < (t.endedAt ?? 0)).length;
-    // Short tasks are dominated by the one quick first poll: rate only over >= 3 s.
-    if (duration >= 3000) requestsPerSecond.push(during / (duration / 1000));
+    // Every request about the task up to the one that learned its end, per second of its run.
+    const until = seen?.at ?? t.endedAt;
+    const during = mine.filter((r) => r.at >= t.firstSeen && r.at <= until).length;
+    if (duration >= 1000) requestsPerSecond.push(during / (duration / 1000));
   }
-  return { boundMs: Math.max(0, ...perNode.values()), detectionMs, requestsPerSecond };
+  const gapMs: number[] = [];
+  const posts = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/vzdump'));
+  for (const t of tasks) {
+    if (t.endedAt === undefined || !t.upid.includes(':vzdump:')) continue;
+    const next = posts.find((p) => p.path.includes(`/nodes/${t.node}/`) && p.at >= (t.endedAt ?? 0));
+    if (next) gapMs.push(next.at - (t.endedAt ?? 0));
+  }
+  return { boundMs: Math.max(0, ...perNode.values()), detectionMs, gapMs, requestsPerSecond };
 }
 
 export function median(values: number[]): number {

@@ -120,6 +120,23 @@ const only = process.env.BENCH_ONLY?.split(',');
 const fast = { retries: 1, retry_delay: 1 };
 const all: [string, () => Promise<Awaited<ReturnType<typeof scenario>>>][] = [
   [
+    'pace',
+    () =>
+      scenario(
+        'pace 1x8',
+        {
+          flavour: '9.1',
+          auth: 'token',
+          nodes: nodes(1, 8, 1 * MiB),
+          backupDurationMs: taskMs,
+          hookTuning: fast,
+          backup: { parallelNodes: 1 },
+        },
+        1,
+        8 * taskMs + 120_000,
+      ),
+  ],
+  [
     'makespan',
     () =>
       scenario(
@@ -216,6 +233,7 @@ const rows: string[][] = [
     'bound s',
     'ratio',
     'detect p50/p90 ms',
+    'gap p50 ms',
     'req/s/task max',
     'peak RSS MB',
     'run RSS MB',
@@ -239,6 +257,7 @@ for (const [key, run] of all) {
     (f.boundMs / 1000).toFixed(1),
     f.boundMs > 0 ? (r.wallMs / f.boundMs).toFixed(3) : '-',
     `${median(f.detectionMs).toFixed(0)}/${percentile(f.detectionMs, 90).toFixed(0)}`,
+    median(f.gapMs).toFixed(0),
     f.requestsPerSecond.length ? Math.max(...f.requestsPerSecond).toFixed(2) : '-',
     (r.maxRssKiB / 1024).toFixed(0),
     (r.runPeakRssKiB / 1024).toFixed(0),
