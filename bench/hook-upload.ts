@@ -8,7 +8,9 @@
  *   npx vitest run --config bench/hook-upload.config.ts
  *
  * Env: BENCH_KINDS (default `pure-ftpd,vsftpd`; the real servers come from
- * .ci/install-ftp-servers.sh), BENCH_MIB (default 1024), BENCH_RUNS (3).
+ * .ci/install-ftp-servers.sh), BENCH_MIB (default 1024), BENCH_RUNS (3),
+ * BENCH_LIMIT (the hook's ftp.limitRate, e.g. `110M`: a 1 GbE link's pace, where
+ * the upload and not the hash sets the speed; loopback outruns sha256).
  * Prints MB/s (10^6 B/s) per run and the median. No password reaches any
  * process argument list: curl and lftp read netrc files.
  */
@@ -107,7 +109,12 @@ describe.each(kinds)('upload of %s', (kind) => {
         node: 'pve1',
         storage: 'ftp-staging',
         uploadAt: 'log-end',
-        ftp: { ...server, secure: false, dir: '/bench' },
+        ftp: {
+          ...server,
+          secure: false,
+          dir: '/bench',
+          ...(process.env.BENCH_LIMIT ? { limitRate: process.env.BENCH_LIMIT } : {}),
+        },
       }),
       { mode: 0o600 },
     );

@@ -57,7 +57,9 @@ export function taskFigures(tasks: TaskRecord[], requests: RequestRecord[]): Tas
   const posts = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/vzdump'));
   for (const t of tasks) {
     if (t.endedAt === undefined || !t.upid.includes(':vzdump:')) continue;
-    const next = posts.find((p) => p.path.includes(`/nodes/${t.node}/`) && p.at >= (t.endedAt ?? 0));
+    const next = posts.find(
+      (p) => p.path.includes(`/nodes/${t.node}/`) && p.at >= (t.endedAt ?? 0),
+    );
     if (next) gapMs.push(next.at - (t.endedAt ?? 0));
   }
   return { boundMs: Math.max(0, ...perNode.values()), detectionMs, gapMs, requestsPerSecond };
@@ -74,4 +76,32 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] as number;
+}
+
+/** What the simulator says of its tasks (PveSimulator.tasks()). */
+type SimTasks = {
+  tasks(): { upid: string; node: string; vmids: number[]; running: boolean; exitstatus?: string }[];
+};
+
+/** Watch the simulator's tasks every `everyMs` to know when each really started and ended. */
+export function trackTasks(
+  sim: SimTasks,
+  everyMs: number,
+): { records: Map<string, TaskRecord>; stop(): void } {
+  const records = new Map<string, TaskRecord>();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    for (const t of sim.tasks()) {
+      let rec = records.get(t.upid);
+      if (!rec) {
+        rec = { upid: t.upid, node: t.node, vmids: t.vmids, firstSeen: now };
+        records.set(t.upid, rec);
+      }
+      if (!t.running && rec.endedAt === undefined) {
+        rec.endedAt = now;
+        if (t.exitstatus !== undefined) rec.exitstatus = t.exitstatus;
+      }
+    }
+  }, everyMs);
+  return { records, stop: () => clearInterval(timer) };
 }

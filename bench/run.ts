@@ -5,7 +5,8 @@
  * detection delay and poll rate, peak RSS and CPU per guest, and a large
  * 100 × 20 run. Environment knobs: BENCH_TASK_MS (default 3000),
  * BENCH_ONLY (comma list of scenario names), BENCH_BIG_MB (default 1024),
- * BENCH_NODE_FLAGS (flags for the orchestrator's node, e.g. --max-semi-space-size=1).
+ * BENCH_NODE_FLAGS (flags for the orchestrator's node, e.g. --max-semi-space-size=1),
+ * BENCH_NIGHT_TASK_MS (default 1700, the `night` comparison with the cron + lftp script).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,7 @@ import type { WorldOptions } from '../src/demo/world.js';
 import type { SimNode } from '../src/sim/index.js';
 import { ensurePackageLinks } from './links.js';
 import { median, percentile, type RequestRecord, type TaskRecord, taskFigures } from './metrics.js';
+import { formatNight, nightComparison } from './night.js';
 
 const MiB = 1024 * 1024;
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -222,6 +224,13 @@ const all: [string, () => Promise<Awaited<ReturnType<typeof scenario>>>][] = [
       ),
   ],
 ];
+
+if (!only || only.includes('night')) {
+  // The issue #11 table: one night beside the classic cron + lftp script.
+  const nightTaskMs = Number(process.env.BENCH_NIGHT_TASK_MS ?? 1700);
+  process.stderr.write('bench: night (vs cron + lftp) ...\n');
+  process.stdout.write(`${formatNight(await nightComparison(nightTaskMs, 8), nightTaskMs, 8)}\n`);
+}
 
 const rows: string[][] = [
   [

@@ -7,37 +7,14 @@
  */
 import { createInterface } from 'node:readline';
 import { startWorld, type WorldOptions } from '../src/demo/world.js';
-
-interface TaskRecord {
-  upid: string;
-  node: string;
-  vmids: number[];
-  firstSeen: number;
-  endedAt?: number;
-  exitstatus?: string;
-}
+import { trackTasks } from './metrics.js';
 
 const rl = createInterface({ input: process.stdin });
 const input = rl[Symbol.asyncIterator]();
 const options = JSON.parse((await input.next()).value ?? '{}') as WorldOptions;
 const world = await startWorld(options);
-const tasks = new Map<string, TaskRecord>();
-
 // Watch the tasks closely (10 ms) to know when each really started and ended.
-const timer = setInterval(() => {
-  const now = Date.now();
-  for (const t of world.sim.tasks()) {
-    let rec = tasks.get(t.upid);
-    if (!rec) {
-      rec = { upid: t.upid, node: t.node, vmids: t.vmids, firstSeen: now };
-      tasks.set(t.upid, rec);
-    }
-    if (!t.running && rec.endedAt === undefined) {
-      rec.endedAt = now;
-      if (t.exitstatus !== undefined) rec.exitstatus = t.exitstatus;
-    }
-  }
-}, 10);
+const tracked = trackTasks(world.sim, 10);
 
 process.stdout.write(
   `${JSON.stringify({ ready: true, configPath: world.configPath, env: world.env, tmp: world.tmp })}\n`,
@@ -49,11 +26,11 @@ for (let next = await input.next(); !next.done; next = await input.next()) {
     const requests = world.sim.requests
       .filter((r) => r.path.includes('/tasks/') || r.path.endsWith('/vzdump'))
       .map((r) => ({ method: r.method, path: r.path, at: r.at }));
-    process.stdout.write(`${JSON.stringify({ tasks: [...tasks.values()], requests })}\n`);
+    process.stdout.write(`${JSON.stringify({ tasks: [...tracked.records.values()], requests })}\n`);
   } else if (line === 'close') {
     break;
   }
 }
-clearInterval(timer);
+tracked.stop();
 await world.close();
 process.exit(0);

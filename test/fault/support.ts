@@ -26,6 +26,8 @@ export interface FaultWorld {
   ftpWrites(): string[];
   /** Arm a kill: SIGKILL the running CLI when the n-th (1-based) write of that kind arrives. */
   armKill(kind: 'api' | 'ftp', n: number): void;
+  /** Forget an armed kill that the run never reached, so it cannot hit the next run. */
+  disarm(): void;
   /** Start the CLI (`run --json`); the armed kill, if any, targets it. */
   start(extra?: string[]): ReturnType<typeof startCli>;
   run(extra?: string[]): Promise<CliResult>;
@@ -96,6 +98,9 @@ export async function faultWorld(o: { backupDurationMs?: number } = {}): Promise
     relay,
     apiWrites: () => [...writes],
     ftpWrites: () => relay.commands.filter((l) => FTP_WRITE_VERBS.has(verbOf(l))),
+    disarm: () => {
+      armed = undefined;
+    },
     armKill: (kind, n) => {
       armed = { kind, n };
       apiCount = 0;
