@@ -82,7 +82,9 @@ describe.each(modes())('FTP session on $label', ({ kind, tls }) => {
     const dir = freshDir();
     await mkdir(join(server.root, dir), { recursive: true });
     await writeFile(join(server.root, dir, 'manifest.json'), Buffer.alloc(5 * 1024 * 1024, 0x20));
-    await expect(fs.readText(`${dir}/manifest.json`)).rejects.toThrow(/manifest\.json.*more than 4194304/);
+    await expect(fs.readText(`${dir}/manifest.json`)).rejects.toThrow(
+      /manifest\.json.*more than 4194304/,
+    );
     await writeFile(join(server.root, dir, 'small.json'), '{"ok":1}');
     expect(await fs.readText(`${dir}/small.json`)).toBe('{"ok":1}');
     expect(await fs.readText(`${dir}/missing.json`)).toBeUndefined();
