@@ -20,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { DEMO_FTP_DIR, startWorld } from '../src/demo/world.js';
 import { serializeManifest } from '../src/ftp/manifest.js';
 import { type FtpRelay, startFtpRelay, verbOf } from '../test/support/ftpRelay.js';
+import { binNodeFlags } from './binFlags.js';
 import { median, type RequestRecord, taskFigures, trackTasks } from './metrics.js';
 
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
@@ -142,7 +143,11 @@ export async function nightComparison(taskMs: number, guests: number): Promise<N
     const requestsFrom = world.sim.requests.length;
     const orch = spawn(
       process.execPath,
-      [here('orchestrator.js'), JSON.stringify({ configPath: world.configPath, cwd: world.tmp })],
+      [
+        ...binNodeFlags(),
+        here('orchestrator.js'),
+        JSON.stringify({ configPath: world.configPath, cwd: world.tmp }),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...world.env } },
     );
     let out = '';

@@ -4,6 +4,8 @@
  * process.resourceUsage() is the orchestrator's peak RSS and CPU time.
  * argv[2] = JSON { configPath, cwd }; the secrets come in the environment.
  */
+// As cli.ts does, before anything connects (and the shebang's flags come from binFlags.ts).
+import '../src/leanRuntime.js';
 import { Writable } from 'node:stream';
 import { executeRun } from '../src/commands/run.js';
 import { Redactor, silentLogger } from '../src/log.js';
@@ -12,11 +14,16 @@ const input = JSON.parse(process.argv[2] ?? '{}') as { configPath: string; cwd: 
 const sink = new Writable({ write: (_c, _e, cb) => cb() });
 // maxRSS includes the spike of compiling the modules at start; sample the RSS
 // during the run too, to see whether it grows with guests or archive size.
-let runPeakRss = process.memoryUsage().rss;
-const sampler = setInterval(() => {
-  runPeakRss = Math.max(runPeakRss, process.memoryUsage().rss);
-}, 20);
 const t0 = performance.now();
+let runPeak = { ...process.memoryUsage(), atMs: 0 };
+let runPeakRss = runPeak.rss;
+const sampler = setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > runPeakRss) {
+    runPeakRss = m.rss;
+    runPeak = { ...m, atMs: Math.round(performance.now() - t0) };
+  }
+}, 20);
 const result = await executeRun(
   {
     config: input.configPath,
@@ -49,6 +56,7 @@ process.stdout.write(
     wallMs,
     maxRssKiB: usage.maxRSS,
     runPeakRssKiB: Math.round(runPeakRss / 1024),
+    runPeak,
     memory: process.memoryUsage(),
     cpuUserMs: usage.userCPUTime / 1000,
     cpuSystemMs: usage.systemCPUTime / 1000,

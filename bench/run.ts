@@ -5,13 +5,14 @@
  * detection delay and poll rate, peak RSS and CPU per guest, and a large
  * 100 × 20 run. Environment knobs: BENCH_TASK_MS (default 3000),
  * BENCH_ONLY (comma list of scenario names), BENCH_BIG_MB (default 1024),
- * BENCH_NODE_FLAGS (flags for the orchestrator's node, e.g. --max-semi-space-size=1),
+ * BENCH_NODE_FLAGS (more flags for the orchestrator's node, after the bin's own: see binFlags.ts),
  * BENCH_NIGHT_TASK_MS (default 1700, the `night` comparison with the cron + lftp script).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorldOptions } from '../src/demo/world.js';
 import type { SimNode } from '../src/sim/index.js';
+import { binNodeFlags } from './binFlags.js';
 import { ensurePackageLinks } from './links.js';
 import { median, percentile, type RequestRecord, type TaskRecord, taskFigures } from './metrics.js';
 import { formatNight, nightComparison } from './night.js';
@@ -88,7 +89,10 @@ async function scenario(
       env: Record<string, string>;
       tmp: string;
     };
-    const flags = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const flags = [
+      ...binNodeFlags(),
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    ];
     const orch = spawn(
       process.execPath,
       [
@@ -100,7 +104,10 @@ async function scenario(
       { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...ready.env } },
     );
     const orchKill = setTimeout(() => orch.kill('SIGKILL'), timeoutMs);
-    const result = JSON.parse((await lines(orch).next()).value ?? '{}') as OrchestratorResult;
+    const raw = (await lines(orch).next()).value ?? '{}';
+    // BENCH_RAW=1: the orchestrator's own figures (memoryUsage at the end, CPU split) on stderr.
+    if (process.env.BENCH_RAW) process.stderr.write(`orchestrator: ${raw}\n`);
+    const result = JSON.parse(raw) as OrchestratorResult;
     clearTimeout(orchKill);
     worldProc.stdin?.write('dump\n');
     const dump = JSON.parse((await worldOut.next()).value ?? '{}') as {
