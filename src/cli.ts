@@ -17,8 +17,9 @@
  * from `node` (GNU coreutils >= 8.30, BSD and macOS env).
  */
 // Before anything can open a connection: WebAssembly compiled lean (see leanRuntime.ts).
+// A one-line module on node:v8, so the signal holder below still comes first in practice.
 import './leanRuntime.js';
-// First: holds signals that arrive while the rest loads (see earlySignals.ts).
+// Holds signals that arrive while the rest loads (see earlySignals.ts).
 import type { Selected } from './commandTable.js';
 import { takeEarlySignals } from './earlySignals.js';
 import { ExitCode, errorMessage, exitCodeFor, InterruptedError } from './errors.js';
