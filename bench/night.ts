@@ -171,6 +171,25 @@ export async function nightComparison(taskMs: number, guests: number): Promise<N
       .map((r) => ({ method: r.method, path: r.path, at: r.at }));
     const vzdumpTasks = [...tracked.records.values()].filter((t) => t.upid.includes(':vzdump:'));
     const figures = taskFigures(vzdumpTasks, requests);
+    if (process.env.BENCH_TIMELINE) {
+      // Where the night's time goes: every API request and task end, ms from the first request.
+      const t0 = world.sim.requests[requestsFrom]?.at ?? 0;
+      const events = [
+        ...world.sim.requests
+          .slice(requestsFrom)
+          .map((r) => ({ at: r.at - t0, what: `${r.method} ${r.path}` })),
+        ...[...tracked.records.values()].flatMap((t) => [
+          { at: t.firstSeen - t0, what: `task seen ${t.upid.split(':')[5]} ${t.vmids.join(',')}` },
+          ...(t.endedAt === undefined
+            ? []
+            : [{ at: t.endedAt - t0, what: `task ended ${t.upid.split(':')[5]}` }]),
+        ]),
+      ].sort((a, b) => a.at - b.at);
+      await writeFile(
+        process.env.BENCH_TIMELINE,
+        events.map((e) => `${e.at.toFixed(0).padStart(6)}  ${e.what}`).join('\n'),
+      );
+    }
 
     // --- the cron script ---
     await seedGenerations(nodeDir, vmids);

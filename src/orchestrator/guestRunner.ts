@@ -42,6 +42,14 @@ export interface GuestRunContext {
    * throws, the node copy is kept.
    */
   beforeDelete?: (saved: GuestResult) => Promise<void>;
+  /**
+   * Takes the following of the node copy's delete task (PVE's `imgdel`) off the guest's path:
+   * the DELETE is sent before runGuest returns, and the promise given here settles the
+   * result's `nodeCopy` (and a warning when the delete failed) once PVE's task ends. The node
+   * runner starts the next vzdump meanwhile and awaits these before it reports. Without it,
+   * runGuest waits for the task itself.
+   */
+  deferDeleteWatch?: (settling: Promise<void>) => void;
   /** Poll pacing (tests and bench shorten it). */
   watch?: Pick<WatchTaskOptions, 'firstPollMs' | 'intervalMs' | 'statusEvery' | 'sleep'>;
   now?: () => number;
@@ -290,23 +298,44 @@ export async function deleteNodeCopy(
   { job, ctx, log, result }: GuestRun,
   archive: PveBackupVolume,
 ): Promise<void> {
-  try {
-    const deleted = await ctx.api.deleteVolume(job.node, job.storage, archive.volid);
-    if (deleted.upid) {
-      const watched = await watchTask(ctx.api, {
-        node: job.node,
-        upid: deleted.upid,
-        logger: log,
-        // imgdel tasks take milliseconds: look early, and at the status first.
-        firstPollMs: 50,
-        statusEvery: 1,
-        ...ctx.watch,
-      });
-      const del = taskOutcome(watched.exitstatus, watched.lines);
-      if (!del.ok) throw new Error(del.errors.join('; ') || watched.exitstatus);
-    }
-    result.nodeCopy = 'deleted';
-  } catch (error) {
+  const failed = (error: unknown) => {
     result.warnings.push(`node copy ${archive.volid} could not be deleted: ${errorMessage(error)}`);
+  };
+  let upid: string | undefined;
+  try {
+    upid = (await ctx.api.deleteVolume(job.node, job.storage, archive.volid)).upid;
+  } catch (error) {
+    failed(error);
+    return;
   }
+  if (!upid) {
+    // Older PVE deletes in the request itself.
+    result.nodeCopy = 'deleted';
+    return;
+  }
+  const settling = followDelete(ctx, job, log, upid).then(() => {
+    result.nodeCopy = 'deleted';
+  }, failed);
+  if (ctx.deferDeleteWatch) ctx.deferDeleteWatch(settling);
+  else await settling;
+}
+
+/** Follow PVE's imgdel task to its end; throws with its error when it failed. */
+async function followDelete(
+  ctx: GuestRunContext,
+  job: GuestJob,
+  log: Logger,
+  upid: string,
+): Promise<void> {
+  const watched = await watchTask(ctx.api, {
+    node: job.node,
+    upid,
+    logger: log,
+    // imgdel tasks take milliseconds: look early, and at the status first.
+    firstPollMs: 50,
+    statusEvery: 1,
+    ...ctx.watch,
+  });
+  const del = taskOutcome(watched.exitstatus, watched.lines);
+  if (!del.ok) throw new Error(del.errors.join('; ') || watched.exitstatus);
 }

@@ -243,6 +243,9 @@ async function backUpGuests(run: NodeRun, nas: NodeNas, keeper: LeaseKeeper): Pr
   await takeCareOfLeftovers(run, nas, manifestOf);
   // The NAS going silent stops the running vzdump too: its archive could not leave the node.
   const stopTask = AbortSignal.any([ctx.forceSignal, nas.gone]);
+  // Node copies whose delete task is still being followed while the next guest runs; all
+  // settled before anything is reported.
+  const deleting: Promise<void>[] = [];
   let stopped: string | undefined;
   for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
@@ -274,12 +277,14 @@ async function backUpGuests(run: NodeRun, nas: NodeNas, keeper: LeaseKeeper): Pr
         beforeDelete: async (saved) => {
           await nas.finish(manifestOf([...result.guests, saved]), false);
         },
+        deferDeleteWatch: (settling) => deleting.push(settling),
         ...(ctx.watch ? { watch: ctx.watch } : {}),
         now,
       },
     );
     result.guests.push(guestResult);
   }
+  await Promise.all(deleting);
   stopped ??= stopReason(nas, keeper);
   if (stopped) {
     // Not ours for sure any more (lease), or not reachable (NAS): leave the tree as it is;

@@ -37,6 +37,10 @@ export async function startFtpRelay(
     if (silent) return; // accepted, never greeted
     const upstream = connect(target.port, target.host);
     sockets.add(upstream);
+    // A relay must not add latency: with Nagle on, a reply or command written while an
+    // earlier small one is unacknowledged waits for the peer's delayed ACK (40 ms on Linux).
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
     let pending = '';
     client.on('data', (chunk) => {
       if (silent) return;

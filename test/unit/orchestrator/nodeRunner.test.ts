@@ -19,6 +19,8 @@ type GuestScript = {
   /** Whether vzdump leaves an archive on the node even when it fails. */
   archiveOnFailure?: boolean;
   deleteFails?: boolean;
+  /** The delete answers with an imgdel task (PVE >= 5) that ends OK or with this error. */
+  deleteTask?: { error?: string };
 };
 
 /** A node of fakes: the API writes archives into `storage`, the NAS "receives" uploads into `transfer`. */
@@ -30,6 +32,7 @@ function world(
   const transfer = new Map<string, number>();
   const events: string[] = [];
   const tasks = new Map<string, { vmid: number; lines: string[]; exitstatus: string }>();
+  const imgdel = new Map<string, { vmid: number; error?: string }>();
   let n = 0;
   const api: NodeApi = {
     async startVzdump(_node, params) {
@@ -53,6 +56,16 @@ function world(
       return { upid };
     },
     async taskStatus(_node, upid) {
+      const del = imgdel.get(upid);
+      if (del) {
+        // The delete task ends only once the next guest's vzdump has started (or 2 s passed):
+        // a runner that waited for it before the next guest would show it in `events`.
+        const until = Date.now() + 2000;
+        while (!events.some((e) => e.startsWith(`vzdump ${del.vmid + 1} `)) && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 5));
+        events.push(`imgdel ${del.vmid} ended`);
+        return { upid, status: 'stopped', exitstatus: del.error ?? 'OK' };
+      }
       return { upid, status: 'stopped', exitstatus: tasks.get(upid)?.exitstatus ?? 'OK' };
     },
     async taskLog(_node, upid, start, limit) {
@@ -67,6 +80,17 @@ function world(
       const vmid = Number(/-(\d+)-/.exec(volid)?.[1]);
       if (scripts[vmid]?.deleteFails) throw new Error('500 permission denied');
       events.push(`delete ${volid}`);
+      const task = scripts[vmid]?.deleteTask;
+      if (task) {
+        const upid = `UPID:pve1:${++n}:imgdel::`;
+        imgdel.set(upid, { vmid, ...(task.error ? { error: task.error } : {}) });
+        if (!task.error)
+          storage.splice(
+            storage.findIndex((v) => v.volid === volid),
+            1,
+          );
+        return { upid };
+      }
       const i = storage.findIndex((v) => v.volid === volid);
       storage.splice(i, 1);
       return {};
@@ -271,6 +295,23 @@ describe('runNode', () => {
     const r = await runNode(plan([101]), settings, ctx(w));
     expect(r.guests[0]).toMatchObject({ outcome: 'saved', nodeCopy: 'kept' });
     expect(r.guests[0]?.warnings.join()).toMatch(/could not be deleted/);
+  });
+
+  it("starts the next guest while PVE's delete task runs, and reports each node copy once its task ended", async () => {
+    const w = world({ 101: { deleteTask: {} }, 102: { deleteTask: { error: 'storage busy' } } });
+    const r = await runNode(plan([101, 102, 103]), settings, ctx(w));
+    const at = (e: string) => w.events.findIndex((x) => x.startsWith(e));
+    // Guest 102's vzdump did not wait for 101's delete task to be followed to its end.
+    expect(at('vzdump 102 ')).toBeLessThan(at('imgdel 101 ended'));
+    // Every delete task is followed to its end before the run writes its last manifest.
+    expect(at('imgdel 102 ended')).toBeLessThan(at('finish rotate=true'));
+    expect(r.guests.map((g) => [g.vmid, g.outcome, g.nodeCopy])).toEqual([
+      [101, 'saved', 'deleted'],
+      [102, 'saved', 'kept'],
+      [103, 'saved', 'deleted'],
+    ]);
+    expect(r.guests[1]?.warnings.join()).toMatch(/could not be deleted: storage busy/);
+    expect(w.storage.map((v) => v.vmid)).toEqual([102]);
   });
 
   it('keeps the node copy of a verified guest when the NAS cannot record it as saved', async () => {
