@@ -14,6 +14,7 @@ import type { BackupMode, Compressor } from '../vocabulary.js';
 import { archiveNameFromLog, findNewArchive, logNameFor, volumeFileName } from './archive.js';
 import { checksumNameFor, parseChecksumFile } from './checksumFile.js';
 import type { NodeApi, NodeNas } from './nodeNas.js';
+import type { TaskEndHint } from './taskPacer.js';
 import { type WatchTaskOptions, watchTask } from './taskWatcher.js';
 import type { GuestResult } from './types.js';
 
@@ -50,6 +51,8 @@ export interface GuestRunContext {
    * runGuest waits for the task itself.
    */
   deferDeleteWatch?: (settling: Promise<void>) => void;
+  /** When the node's vzdump tasks end, learned from the earlier ones (taskPacer.ts). */
+  endHint?: TaskEndHint;
   /** Poll pacing (tests and bench shorten it). */
   watch?: Pick<WatchTaskOptions, 'firstPollMs' | 'intervalMs' | 'statusEvery' | 'sleep'>;
   now?: () => number;
@@ -154,6 +157,7 @@ async function followTask({ job, ctx, log, result }: GuestRun, upid: string): Pr
       upid,
       logger: log,
       ...(ctx.forceSignal ? { stopSignal: ctx.forceSignal } : {}),
+      ...(ctx.endHint ? { endHint: ctx.endHint } : {}),
       onProgress: (line) => ctx.onProgress?.(line),
       ...ctx.watch,
     });

@@ -20,6 +20,7 @@ import { keepLease, type LeaseKeeper } from './leaseKeeper.js';
 import { settleLeftovers } from './leftovers.js';
 import type { NodeApi, NodeNas, OpenNodeNas } from './nodeNas.js';
 import type { NodePlan } from './plan.js';
+import { TaskEndHint } from './taskPacer.js';
 import type { GuestResult, NodeResult } from './types.js';
 
 export interface NodeRunSettings {
@@ -246,6 +247,7 @@ async function backUpGuests(run: NodeRun, nas: NodeNas, keeper: LeaseKeeper): Pr
   // Node copies whose delete task is still being followed while the next guest runs; all
   // settled before anything is reported.
   const deleting: Promise<void>[] = [];
+  const endHint = new TaskEndHint();
   let stopped: string | undefined;
   for (const [i, guest] of plan.guests.entries()) {
     if (ctx.signal.aborted) break;
@@ -278,6 +280,7 @@ async function backUpGuests(run: NodeRun, nas: NodeNas, keeper: LeaseKeeper): Pr
           await nas.finish(manifestOf([...result.guests, saved]), false);
         },
         deferDeleteWatch: (settling) => deleting.push(settling),
+        endHint,
         ...(ctx.watch ? { watch: ctx.watch } : {}),
         now,
       },

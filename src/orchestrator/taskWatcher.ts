@@ -16,7 +16,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { PveClient } from '../pveApi/index.js';
 import { sleep as defaultSleep } from './sleep.js';
-import { TaskPacer } from './taskPacer.js';
+import { type TaskEndHint, TaskPacer } from './taskPacer.js';
 
 /** The part of the API client the watcher needs (tests pass a fake). */
 export type TaskApi = Pick<PveClient, 'taskStatus' | 'taskLog' | 'stopTask'>;
@@ -45,6 +45,11 @@ export interface WatchTaskOptions {
   intervalMs?: number;
   /** Gap between requests once the log says the archive is written (default 150 ms). */
   tailGapMs?: number;
+  /**
+   * What the node's earlier tasks say of when this one ends (taskPacer.ts); told in turn when
+   * this one was seen ending, unless a stop was requested.
+   */
+  endHint?: TaskEndHint;
   /** Every `statusEvery`-th request polls the status instead of the log. */
   statusEvery?: number;
   /** Lines per log request (explicit: `limit=0` means 50 before PVE 7.3). */
@@ -173,13 +178,20 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   const maxErrors = o.maxConsecutiveErrors ?? 60;
   const wake = o.stopSignal ? [o.stopSignal] : [];
   const log = new TaskLogReader(api, o, Math.max(1, o.logPageLimit ?? 500), o.maxKeptLines ?? 5000);
-  const firstPoll = o.firstPollMs ?? 500;
+  const expectedEnd = o.endHint?.expectedEndMs();
+  // A short task expected to end soon is first polled when it should have ended: the
+  // early poll (for tasks failing at once) would spend the token that poll needs.
+  const firstPoll =
+    expectedEnd !== undefined && expectedEnd <= 3 * interval
+      ? Math.max(o.firstPollMs ?? 500, expectedEnd)
+      : (o.firstPollMs ?? 500);
   // The bucket starts so that it holds exactly one token at the first poll (for a first poll
   // within a tick): over the task's life, requests <= its seconds + 1 - firstPoll/1000.
   const pacer = new TaskPacer({
     tickMs: interval,
     tailGapMs: o.tailGapMs ?? 150,
     initial: Math.max(0, 1 - firstPoll / interval),
+    ...(expectedEnd !== undefined ? { expectedEndMs: expectedEnd } : {}),
   });
   const pause = async (ms: number, wakeOn: AbortSignal[]) => {
     pacer.waited(ms);
@@ -195,12 +207,12 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
   let stopRequested = false;
   let stopDeadline = Number.POSITIVE_INFINITY;
   const requests = () => log.requests + otherRequests;
-  const result = (exitstatus: string): WatchTaskResult => ({
-    exitstatus,
-    lines: log.lines,
-    requests: requests(),
-    stopRequested,
-  });
+  // When a request last saw the task running (pacer time), for the node's end hint.
+  let lastRunning: number | undefined;
+  const result = (exitstatus: string): WatchTaskResult => {
+    if (!stopRequested) o.endHint?.observe(lastRunning, pacer.elapsed, expectedEnd);
+    return { exitstatus, lines: log.lines, requests: requests(), stopRequested };
+  };
 
   await pause(firstPoll, wake);
   for (;;) {
@@ -234,6 +246,7 @@ export async function watchTask(api: TaskApi, o: WatchTaskOptions): Promise<Watc
         await log.readPage();
         if (log.sawEnd) return result(log.endStatus);
       }
+      lastRunning = pacer.elapsed;
       errors = 0;
     } catch (error) {
       if (o.signal?.aborted) throw o.signal.reason;

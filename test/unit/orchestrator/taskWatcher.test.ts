@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/log.js';
+import { TaskEndHint } from '../../../src/orchestrator/taskPacer.js';
 import { isProgressLine, type TaskApi, watchTask } from '../../../src/orchestrator/taskWatcher.js';
 
 /** A task on a virtual clock: lines appear at given times, the status flips at `endAt`. */
@@ -118,6 +119,47 @@ describe('watchTask', () => {
     for (let t = 0; t <= last.at; t += 1000) {
       // Any window from the start holds at most one request per started second.
       expect(f.calls.filter((c) => c.at <= t).length).toBeLessThanOrEqual(t / 1000 + 1);
+    }
+  });
+
+  it("learns a node's task length: short similar tasks are seen ending within 300 ms at <= 1 request/s", async () => {
+    // Twelve tasks of about 2 s (the bucket affords two requests each), the second one slow
+    // (a stalled upload): what the hint learns must survive it.
+    const ends = [2050, 3100, 1980, 2040, 2010, 2060, 1990, 2030, 2020, 2050, 2000, 2040];
+    const hint = new TaskEndHint();
+    const seen: { delay: number; requests: number }[] = [];
+    for (const endAt of ends) {
+      const f = fakeTask({ lines: [{ at: 0, t: 'INFO: starting' }], endAt, exitstatus: 'OK' });
+      await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep, endHint: hint });
+      seen.push({ delay: f.calls.at(-1)!.at - endAt, requests: f.calls.length });
+      // The bucket holds: any window from the start has at most one request per started second.
+      for (const c of f.calls) {
+        expect(f.calls.filter((x) => x.at <= c.at).length).toBeLessThanOrEqual(c.at / 1000 + 1);
+      }
+    }
+    const delays = seen.slice(4).map((x) => x.delay);
+    const median = [...delays].sort((a, b) => a - b)[Math.floor(delays.length / 2)]!;
+    expect(median).toBeLessThanOrEqual(300);
+    // Learning spends no extra requests: the hit tasks take two, like the bucket allows.
+    expect(seen.filter((x) => x.requests <= 2).length).toBeGreaterThanOrEqual(6);
+    for (const x of seen) expect(x.requests).toBeLessThanOrEqual(3);
+  });
+
+  it('a hint far too early or far too late never costs more than the bucket allows', async () => {
+    for (const [guessFrom, endAt] of [
+      [2000, 30_350],
+      [30_000, 2050],
+    ] as const) {
+      const hint = new TaskEndHint();
+      hint.observe(guessFrom - 100, guessFrom, undefined);
+      const f = fakeTask({ lines: [{ at: 0, t: 'INFO: starting' }], endAt, exitstatus: 'OK' });
+      await watchTask(f.api, { node: 'n', upid: 'u', logger, sleep: f.sleep, endHint: hint });
+      const last = f.calls.at(-1)!;
+      // Seen within two ticks, as without a hint.
+      expect(last.at - endAt).toBeLessThanOrEqual(2000);
+      for (let t = 0; t <= last.at; t += 1000) {
+        expect(f.calls.filter((c) => c.at <= t).length).toBeLessThanOrEqual(t / 1000 + 1);
+      }
     }
   });
 
