@@ -27,6 +27,12 @@ export async function ensureBuilt(): Promise<void> {
       await mkdir(lock);
       break;
     } catch {
+      // A lock older than any build (tsc is bounded at 110 s) was left by a killed test run.
+      const held = await stat(lock).catch(() => undefined);
+      if (held && Date.now() - held.mtimeMs > 150_000) {
+        await rmdir(lock).catch(() => {});
+        continue;
+      }
       if (Date.now() > deadline) throw new Error(`build lock ${lock} held for too long`);
       await new Promise((r) => setTimeout(r, 200));
     }
