@@ -111,14 +111,15 @@ export class TaskPacer {
  * the tasks of one node run one after another and, in a fleet of similar
  * guests, take similar times. The watcher reports each task's bracket: the
  * last request that saw it running and the one that saw it ended.
- * - A task seen ended by the poll at the expected time: the next guess is
- *   earlier, probing how early the end comes: by `stepMs`, or by a quarter of
- *   the time since it was last seen running when that is more (a guess far too
- *   late, e.g. after one slow task, comes back down in a few tasks).
- * - A task still running at the expected time: the next guess is a little after
- *   the last time it was seen running. A task that took far longer (a slow
- *   upload, another kind of guest) moves the guess by one step only.
- * - Without a guess: the bracket's end when it is narrow, else its middle.
+ * - Seen ended by the poll at the guess: the next guess is earlier, halfway
+ *   back to when a task was last known to run, or by an eighth when that is
+ *   not known (at least `stepMs`).
+ * - Still running at the guess and seen ended within `narrowMs` after: the
+ *   next guess is where it was seen ended.
+ * - Far later than that (a stalled upload, a bigger guest): one `stepMs` later
+ *   only; one slow task is no trend.
+ * - No guess, a task over twice as long, or one that ended before the guess:
+ *   learned from its own bracket (its end when narrow, else its middle).
  * A wrong guess costs one request at a less useful time, never more requests
  * than the bucket allows, and moves a poll by less than two ticks.
  */
