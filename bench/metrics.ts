@@ -24,6 +24,11 @@ export interface TaskFigures {
   gapMs: number[];
   /** API requests about a task per second of its run time, per task. */
   requestsPerSecond: number[];
+  /**
+   * All those requests over all the tasks' run time: the average rate per running task, the
+   * figure issue #11 bounds (one missed guess makes a single short task's own rate exceed it).
+   */
+  averageRequestsPerSecond: number;
 }
 
 /** Figures of a run from what the simulator saw. */
@@ -32,6 +37,8 @@ export function taskFigures(tasks: TaskRecord[], requests: RequestRecord[]): Tas
   const detectionMs: number[] = [];
   const requestsPerSecond: number[] = [];
   const byTask = new Map<string, RequestRecord[]>();
+  let allRequests = 0;
+  let allRunMs = 0;
   for (const r of requests) {
     const m = /\/tasks\/([^/]+)\//.exec(r.path);
     if (!m?.[1]) continue;
@@ -52,6 +59,8 @@ export function taskFigures(tasks: TaskRecord[], requests: RequestRecord[]): Tas
     const until = seen?.at ?? t.endedAt;
     const during = mine.filter((r) => r.at >= t.firstSeen && r.at <= until).length;
     if (duration >= 1000) requestsPerSecond.push(during / (duration / 1000));
+    allRequests += during;
+    allRunMs += duration;
   }
   const gapMs: number[] = [];
   const posts = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/vzdump'));
@@ -62,7 +71,13 @@ export function taskFigures(tasks: TaskRecord[], requests: RequestRecord[]): Tas
     );
     if (next) gapMs.push(next.at - (t.endedAt ?? 0));
   }
-  return { boundMs: Math.max(0, ...perNode.values()), detectionMs, gapMs, requestsPerSecond };
+  return {
+    boundMs: Math.max(0, ...perNode.values()),
+    detectionMs,
+    gapMs,
+    requestsPerSecond,
+    averageRequestsPerSecond: allRunMs > 0 ? allRequests / (allRunMs / 1000) : Number.NaN,
+  };
 }
 
 export function median(values: number[]): number {

@@ -6,7 +6,8 @@
  * 100 × 20 run. Environment knobs: BENCH_TASK_MS (default 3000),
  * BENCH_ONLY (comma list of scenario names), BENCH_BIG_MB (default 1024),
  * BENCH_NODE_FLAGS (more flags for the orchestrator's node, after the bin's own: see binFlags.ts),
- * BENCH_NIGHT_TASK_MS (default 1700, the `night` comparison with the cron + lftp script).
+ * BENCH_NIGHT_TASK_MS (default 1700, the `night` comparison with the cron + lftp script),
+ * BENCH_TIMELINE=FILE (the night's API requests and task ends), BENCH_FTPLOG=FILE (its FTP command lines).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -335,7 +335,7 @@ run_session() {
         set -- "$@" -o /dev/null -Q "-RNFR $_rpart" -Q "-RNTO $REMOTE_DIR/$_n" "$_url"
         continue
       fi
-      if [ "$_i" -eq "$session_from" ]; then
+      if [ "$_i" -eq "$session_from" ] && [ "$make_dirs" = yes ]; then
         # No CWD means curl cannot create the dirs itself: MKD each level,
         # `*` ignoring "exists" (a real failure shows at the upload).
         _rest=${REMOTE_DIR#/}
@@ -421,6 +421,10 @@ upload_all() {
   stale_dele=''
   _attempt=0
   _stale_seen=''
+  # The tool makes transfer/ when a node run starts, so the first session
+  # sends no MKD; only an upload refused there (curl 25: the dir may be
+  # missing, e.g. vzdump run by hand) is tried again at once with them.
+  make_dirs=no
   while :; do
     _attempt=$((_attempt + 1))
     start_sha_writer "$sha_index" || {
@@ -447,6 +451,11 @@ upload_all() {
     session_from=$((_done + 1))
     eval "_n=\$f${session_from}_name _s=\$f${session_from}_size _k=\$f${session_from}_kind"
     fail_from_curl "$rc"
+    if [ "$rc" -eq 25 ] && [ "$make_dirs" = no ] && [ "$_last" = "$session_from up" ]; then
+      make_dirs=yes
+      _attempt=$((_attempt - 1))
+      continue
+    fi
     if [ "$_last" = "$session_from ok" ]; then
       case $rc in
       63)

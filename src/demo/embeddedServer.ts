@@ -18,7 +18,7 @@
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FileSystem, FtpConnection } from 'ftp-srv';
 import { importDemoDependency } from './dependencies.js';
@@ -127,11 +127,18 @@ const nasLikeFileSystem = (Base: typeof FileSystem) =>
       if (this.#refuseWrite?.(fileName)) {
         throw Object.assign(new Error('Permission denied'), { code: 'EACCES' });
       }
-      if (this.#quotaBytes === undefined) return super.write(fileName, options);
       const fsPath = this.#fsPath(fileName);
       const quota = this.#quotaBytes;
       // ftp-srv accepts a promise here (it wraps the call in Promise.try).
       return (async () => {
+        // A STOR into a missing directory is refused (550), as by vsftpd, pure-ftpd and proftpd.
+        // ftp-srv itself would open the data connection, fail the stream, leave the client
+        // waiting and reject its own cleanup (an unlink of the file never created).
+        const parent = await stat(dirname(fsPath)).catch(() => undefined);
+        if (!parent?.isDirectory()) {
+          throw Object.assign(new Error('No such file or directory'), { code: 'ENOENT' });
+        }
+        if (quota === undefined) return super.write(fileName, options);
         let existing = 0;
         try {
           existing = (await stat(fsPath)).size;

@@ -34,8 +34,12 @@ export interface RemoteFs {
   removeFile(path: string): Promise<void>;
   /** Read a small file (manifest, lock, journal) as UTF-8; `undefined` when missing. */
   readText(path: string): Promise<string | undefined>;
-  /** Write a small file as UTF-8, replacing it. */
-  writeText(path: string, text: string): Promise<void>;
+  /**
+   * Write a small file as UTF-8, replacing it: written aside under a temp name, then renamed
+   * over, so a reader never sees half of it. `tempPath` puts the temp name elsewhere than
+   * beside the file (a directory that healing lists; it must be on the same NAS volume).
+   */
+  writeText(path: string, text: string, o?: { tempPath?: string }): Promise<void>;
 }
 
 /**

@@ -284,41 +284,45 @@ class FtpNasSession implements NasSession {
   async list(dir: string): Promise<RemoteEntry[] | undefined> {
     const path = this.#abs('list', dir);
     return this.#run('list', path, async (c) => {
-      // A path without whitespace is listed by name (no CWD round trip). LIST of a missing
-      // dir is not an error on every server (vsftpd lists nothing), so an empty answer is
-      // told from a missing dir by a CWD. A path with whitespace is listed from inside it:
-      // servers split LIST arguments differently.
-      let infos: FileInfo[];
-      if (/\s/.test(path)) {
-        if (!(await this.#cdIfExists(c, path))) return undefined;
-        infos = await c.list();
-      } else {
-        try {
-          infos = await c.list(path);
-        } catch (error) {
-          // Servers answer a missing dir with 450, 451 (ftp-srv) or 550: CWD decides.
-          if (!(error instanceof FTPError)) throw error;
-          if (!(await this.#cdIfExists(c, path))) return undefined;
-          throw error;
-        }
-        // An empty answer, or one entry looking like the path itself (LIST of a plain file
-        // lists that file), is what a missing dir or a file would give: CWD decides.
-        const base = path.slice(path.lastIndexOf('/') + 1);
-        const maybeNotADir =
-          infos.length === 0 ||
-          (infos.length === 1 &&
-            !infos[0]!.isDirectory &&
-            (infos[0]!.name === base || infos[0]!.name.includes('/')));
-        if (maybeNotADir && !(await this.#cdIfExists(c, path))) return undefined;
-      }
-      return infos
-        .filter((i) => i.name !== '.' && i.name !== '..')
-        .map((i) => ({
-          name: i.name,
-          type: i.isDirectory ? ('dir' as const) : ('file' as const),
-          size: i.isDirectory ? 0 : i.size,
-        }));
+      const infos = await this.#listOn(c, path);
+      return infos?.map((i) => ({
+        name: i.name,
+        type: i.isDirectory ? ('dir' as const) : ('file' as const),
+        size: i.isDirectory ? 0 : i.size,
+      }));
     });
+  }
+
+  /** The entries of `path` (no `.`/`..`), undefined when it is not a directory. */
+  async #listOn(c: Client, path: string): Promise<FileInfo[] | undefined> {
+    // A path without whitespace is listed by name (no CWD round trip). LIST of a missing
+    // dir is not an error on every server (vsftpd lists nothing), so an empty answer is
+    // told from a missing dir by a CWD. A path with whitespace is listed from inside it:
+    // servers split LIST arguments differently.
+    let infos: FileInfo[];
+    if (/\s/.test(path)) {
+      if (!(await this.#cdIfExists(c, path))) return undefined;
+      infos = await c.list();
+    } else {
+      try {
+        infos = await c.list(path);
+      } catch (error) {
+        // Servers answer a missing dir with 450, 451 (ftp-srv) or 550: CWD decides.
+        if (!(error instanceof FTPError)) throw error;
+        if (!(await this.#cdIfExists(c, path))) return undefined;
+        throw error;
+      }
+      // An empty answer, or one entry looking like the path itself (LIST of a plain file
+      // lists that file), is what a missing dir or a file would give: CWD decides.
+      const base = path.slice(path.lastIndexOf('/') + 1);
+      const maybeNotADir =
+        infos.length === 0 ||
+        (infos.length === 1 &&
+          !infos[0]!.isDirectory &&
+          (infos[0]!.name === base || infos[0]!.name.includes('/')));
+      if (maybeNotADir && !(await this.#cdIfExists(c, path))) return undefined;
+    }
+    return infos.filter((i) => i.name !== '.' && i.name !== '..');
   }
 
   async size(path: string): Promise<number | undefined> {
@@ -385,10 +389,26 @@ class FtpNasSession implements NasSession {
   async removeDir(dir: string): Promise<void> {
     const p = this.#abs('removeDir', dir);
     if (p === '/') throw this.#error('removeDir', p, 'invalid', 'refusing to remove the root');
-    return this.#run('removeDir', p, async (c) => {
-      if (!(await this.#cdIfExists(c, p))) return;
-      await c.removeDir(p);
-    });
+    return this.#run('removeDir', p, (c) => this.#removeTree(c, p));
+  }
+
+  /**
+   * Depth first by absolute paths: a LIST per directory, a DELE per file, an RMD per
+   * directory. (basic-ftp's removeDir walks by CWD, with a PWD and a CDUP per directory.)
+   */
+  async #removeTree(c: Client, dir: string): Promise<void> {
+    const infos = await this.#listOn(c, dir);
+    if (infos === undefined) return;
+    for (const i of infos) {
+      // A name with a slash would reach outside the directory being removed.
+      if (i.name.includes('/')) {
+        throw this.#error('removeDir', dir, 'invalid', `its listing names "${i.name}"`);
+      }
+      const child = `${dir}/${i.name}`;
+      if (i.isDirectory) await this.#removeTree(c, child);
+      else await c.remove(child);
+    }
+    await c.send(`RMD ${dir}`);
   }
 
   async removeFile(path: string): Promise<void> {
@@ -472,12 +492,14 @@ class FtpNasSession implements NasSession {
     });
   }
 
-  async writeText(path: string, text: string): Promise<void> {
+  async writeText(path: string, text: string, o: { tempPath?: string } = {}): Promise<void> {
     const p = this.#abs('write', path);
     const [dir, name] = splitPath(p);
     // Write aside, then rename over the target (every server replaces a file on RNTO), so a
     // reader never sees half a manifest or lock holder.
-    const temp = `${dir === '/' ? '' : dir}/.${name}${TEMP_SUFFIX}`;
+    const temp = o.tempPath
+      ? this.#abs('write', o.tempPath)
+      : `${dir === '/' ? '' : dir}/.${name}${TEMP_SUFFIX}`;
     return this.#run('write', p, async (c) => {
       await c.uploadFrom(Readable.from([Buffer.from(text, 'utf8')]), temp);
       await c.rename(temp, p);

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { FtpConfig } from '../config/index.js';
 import { DEFAULT_LOCK_LEASE_MS } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { joinRemote, nodeLayout, TRANSFER_NAME } from '../ftp/layout.js';
+import { joinRemote, nodeLayout, TEMP_SUFFIX, TRANSFER_NAME } from '../ftp/layout.js';
 import { acquireLock } from '../ftp/lock.js';
 import {
   MANIFEST_NAME,
@@ -136,8 +136,9 @@ export function ftpNodeNas(
         }
         return undefined;
       },
+      makeTransfer: () => fs.mkdirp(layout.transfer),
       recordInGeneration: (generation, guest) =>
-        addToManifest(fs, joinRemote(layout.nodeDir, generation, 'generation'), guest),
+        addToManifest(fs, layout.nodeDir, generation, guest),
       close: () => fs.close(),
     };
   };
@@ -157,10 +158,11 @@ async function copyDirs(fs: Pick<RemoteFs, 'list'>, nodeDir: string): Promise<st
 /** Add a guest to a generation's manifest; already listed as saved with that file: nothing to do. */
 async function addToManifest(
   fs: Pick<RemoteFs, 'readText' | 'writeText'>,
-  generationDir: string,
+  nodeDir: string,
+  generation: string,
   guest: ManifestGuest,
 ): Promise<void> {
-  const path = joinRemote(generationDir, MANIFEST_NAME);
+  const path = joinRemote(joinRemote(nodeDir, generation, 'generation'), MANIFEST_NAME);
   const text = await fs.readText(path);
   if (text === undefined) throw new Error(`${path} is missing`);
   const manifest = parseManifest(text);
@@ -177,6 +179,10 @@ async function addToManifest(
     return files.length > 0 ? [{ ...g, files }] : [];
   });
   manifest.guests.push(guest);
-  // writeText writes aside and renames over: a reader never sees half a manifest.
-  await fs.writeText(path, serializeManifest(manifest));
+  // writeText writes aside and renames over: a reader never sees half a manifest. The temp
+  // name goes in the node dir, which healing lists at every start, so that no generation
+  // has to be listed for a write cut short.
+  await fs.writeText(path, serializeManifest(manifest), {
+    tempPath: joinRemote(nodeDir, `.${generation}-${MANIFEST_NAME}${TEMP_SUFFIX}`),
+  });
 }

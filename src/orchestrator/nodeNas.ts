@@ -41,6 +41,11 @@ export interface NodeNas {
    */
   findCopy?(name: string, size: number): Promise<string | undefined>;
   /**
+   * Make transfer/ for the hooks (they send no MKD while it exists); no error when it exists.
+   * Optional so that test doubles without it need no NAS tree.
+   */
+  makeTransfer?(): Promise<void>;
+  /**
    * Add a saved guest to a generation's manifest (read, add, written aside and
    * renamed over): for an earlier run's archive found there. A generation
    * without a readable manifest throws, and the caller keeps the node copy.

@@ -209,7 +209,8 @@ export class MemoryFs implements NasSession {
     dest.write(Buffer.from(n.data, 'utf8'));
   }
 
-  async writeText(path: string, text: string): Promise<void> {
+  /** Atomic here: there is no temp name to place (`tempPath` is the FTP session's concern). */
+  async writeText(path: string, text: string, _o?: { tempPath?: string }): Promise<void> {
     this.count('writeText');
     const [parent, name] = this.parentOf(path);
     if (!parent) throw new MemoryFsError(550, `${path}: no such directory`);

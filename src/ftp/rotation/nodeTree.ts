@@ -16,10 +16,7 @@ import {
 import type { RemoteEntry } from '../remoteFs.js';
 import { applyRenames, executePlan, type RotationFs, replayJournal } from './exec.js';
 import { parseJournal } from './journal.js';
-import { isGenerationName, isTrashName, JOURNAL, TRANSFER } from './names.js';
-
-/** transfer/ and the generation directories of every tier: where a write of ours may have been cut short. */
-const isTreeDir = (name: string): boolean => name === TRANSFER || isGenerationName(name);
+import { isTrashName, JOURNAL, TRANSFER } from './names.js';
 
 import {
   type ProtectedGeneration,
@@ -75,31 +72,39 @@ export async function prepareNodeTree(
   const report = emptyReport(nodeDir, o.dryRun ?? false);
   const listed = await fs.list(nodeDir);
   if (listed === undefined) return report;
-  const entries = await heal(fs, nodeDir, listed, report, { ...o, cleanTreeDirs: true });
+  const entries = await heal(fs, nodeDir, listed, report, o);
 
   const manifests = new Map<string, Manifest | null>();
-  const hasTransfer = entries.some((e) => e.name === TRANSFER && e.type === 'dir');
+  let hasTransfer = entries.some((e) => e.name === TRANSFER && e.type === 'dir');
   if (hasTransfer) {
-    const path = posix.join(nodeDir, TRANSFER, MANIFEST_NAME);
-    let manifest = await readManifest(fs, path, o.logger);
-    if (!manifest) {
-      const files = ((await fs.list(posix.join(nodeDir, TRANSFER))) ?? []).filter(
-        (e) => e.type === 'file' && !e.name.endsWith(TEMP_SUFFIX),
-      );
-      manifest = incompleteManifest({
-        runId,
-        node: posix.basename(nodeDir),
-        at: now.toISOString(),
-        files,
-      });
-      if (!o.dryRun) await fs.writeText(path, serializeManifest(manifest));
-      report.repairs.push(
-        `${TRANSFER}/ left by an interrupted run adopted as incomplete generation`,
-      );
+    const dir = posix.join(nodeDir, TRANSFER);
+    const inside = await healTransfer(fs, dir, report, o);
+    if (inside.length === 0) {
+      // Made by a run stopped before its first upload: nothing to adopt (the run makes a
+      // fresh one before its first guest).
+      if (!o.dryRun) await fs.removeDir(dir);
+      report.repairs.push(`removed an empty ${TRANSFER}/ left by an interrupted run`);
+      hasTransfer = false;
     } else {
-      report.repairs.push(`${TRANSFER}/ left by an earlier run (run ${manifest.runId}) adopted`);
+      const hasManifest = inside.some((e) => e.name === MANIFEST_NAME && e.type === 'file');
+      const path = posix.join(dir, MANIFEST_NAME);
+      let manifest = hasManifest ? await readManifest(fs, path, o.logger) : null;
+      if (!manifest) {
+        manifest = incompleteManifest({
+          runId,
+          node: posix.basename(nodeDir),
+          at: now.toISOString(),
+          files: inside.filter((e) => e.type === 'file' && e.name !== MANIFEST_NAME),
+        });
+        if (!o.dryRun) await fs.writeText(path, serializeManifest(manifest));
+        report.repairs.push(
+          `${TRANSFER}/ left by an interrupted run adopted as incomplete generation`,
+        );
+      } else {
+        report.repairs.push(`${TRANSFER}/ left by an earlier run (run ${manifest.runId}) adopted`);
+      }
+      manifests.set(TRANSFER, manifest);
     }
-    manifests.set(TRANSFER, manifest);
   }
   await rotate(fs, nodeDir, entries, manifests, hasTransfer, report, { ...o, runId, now });
   return report;
@@ -157,7 +162,7 @@ async function heal(
   nodeDir: string,
   listed: RemoteEntry[],
   report: RotationReport,
-  o: { logger: Logger; dryRun?: boolean; cleanTreeDirs?: boolean },
+  o: { logger: Logger; dryRun?: boolean },
 ): Promise<RemoteEntry[]> {
   let entries = listed;
   const present = new Set(entries.map((e) => e.name));
@@ -191,7 +196,8 @@ async function heal(
   }
   // The session writes files aside first (layout.ts TEMP_SUFFIX) and the lock dates the NAS
   // clock with a probe of that suffix: a write cut short leaves such a name behind, which is
-  // ours. The node dir's are seen here; transfer/'s and the generations' are listed for it.
+  // ours. The node dir's are seen here, transfer/'s by healTransfer. Generations never hold
+  // one: what the tool writes into a generation is written aside in the node dir (ftpNodeNas).
   // (The lock's staging and released directories carry the suffix too: lock.ts.)
   for (const e of entries.filter((x) => x.name.endsWith(TEMP_SUFFIX))) {
     const path = posix.join(nodeDir, e.name);
@@ -199,22 +205,26 @@ async function heal(
     report.repairs.push(`removed leftover ${e.name}`);
   }
   entries = entries.filter((e) => !e.name.endsWith(TEMP_SUFFIX));
-  // Once per run (at node start): a LIST per directory is the price of finding them.
-  const treeDirs = o.cleanTreeDirs
-    ? entries.filter((e) => e.type === 'dir' && isTreeDir(e.name))
-    : [];
-  for (const dir of treeDirs) {
-    const inside = (await fs.list(posix.join(nodeDir, dir.name))) ?? [];
-    for (const e of inside.filter((x) => x.type === 'file' && x.name.endsWith(TEMP_SUFFIX))) {
-      if (!o.dryRun) await fs.removeFile(posix.join(nodeDir, dir.name, e.name));
-      report.repairs.push(`removed leftover ${dir.name}/${e.name}`);
-    }
-  }
   for (const e of entries.filter((x) => isTrashName(x.name))) {
     if (!o.dryRun) await fs.removeDir(posix.join(nodeDir, e.name));
     report.repairs.push(`removed leftover ${e.name}`);
   }
   return entries.filter((e) => !isTrashName(e.name));
+}
+
+/** Remove our temp names from transfer/ (a manifest record cut short); returns what else is there. */
+async function healTransfer(
+  fs: RotationFs,
+  dir: string,
+  report: RotationReport,
+  o: { dryRun?: boolean },
+): Promise<RemoteEntry[]> {
+  const inside = (await fs.list(dir)) ?? [];
+  for (const e of inside.filter((x) => x.type === 'file' && x.name.endsWith(TEMP_SUFFIX))) {
+    if (!o.dryRun) await fs.removeFile(posix.join(dir, e.name));
+    report.repairs.push(`removed leftover ${TRANSFER}/${e.name}`);
+  }
+  return inside.filter((e) => !(e.type === 'file' && e.name.endsWith(TEMP_SUFFIX)));
 }
 
 async function readManifest(

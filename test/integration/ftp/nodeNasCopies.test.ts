@@ -6,12 +6,13 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FtpConfig } from '../../../src/config/index.js';
 import { incompleteManifest, serializeManifest } from '../../../src/ftp/manifest.js';
 import { silentLogger } from '../../../src/log.js';
 import { ftpNodeNas } from '../../../src/orchestrator/ftpNodeNas.js';
 import type { NodeNas } from '../../../src/orchestrator/nodeNas.js';
+import { startFtpRelay } from '../../support/ftpRelay.js';
 import { startFtpServer, type TestFtpServer } from '../../support/ftpServers.js';
 import { freshDir, modes, Sessions } from './helpers.js';
 
@@ -33,7 +34,7 @@ describe.each(modes())('leftover lookups on $label', ({ kind, tls }) => {
   });
 
   /** A node tree seeded with `{dir: {file: size}}`; returns the NodeNas and the tree's local path. */
-  async function tree(dirs: Record<string, Record<string, number>>) {
+  async function tree(dirs: Record<string, Record<string, number>>, port?: number) {
     const base = freshDir('copies');
     const local = join(server.root, base, 'pve1');
     for (const [dir, files] of Object.entries(dirs)) {
@@ -50,7 +51,7 @@ describe.each(modes())('leftover lookups on $label', ({ kind, tls }) => {
         logger: silentLogger(),
         startedAt: new Date(),
       },
-      () => sessions.open(server, tls),
+      () => sessions.open(server, tls, port ? { settings: { port } } : {}),
     )('pve1');
     open.push(nas);
     return { nas, local };
@@ -94,6 +95,41 @@ describe.each(modes())('leftover lookups on $label', ({ kind, tls }) => {
     expect(written.guests).toEqual([guest]);
     expect((await readdir(join(local, 'daily.1'))).sort()).toEqual(['manifest.json', A]);
   });
+
+  // The relay reads the control connection, which TLS hides: plain FTP only.
+  if (!tls) {
+    it('writes a generation manifest aside in the node dir, where healing looks', async () => {
+      let cut = false;
+      const relay = await startFtpRelay({ host: server.host, port: server.port }, (line) => {
+        // The rename into place never arrives: a run killed between the two writes.
+        if (line.startsWith('RNFR ')) {
+          cut = true;
+          return 'hold';
+        }
+        return 'forward';
+      });
+      try {
+        const { nas, local } = await tree({ 'daily.1': { [A]: 100 } }, relay.port);
+        const m = incompleteManifest({ runId: 'killed', node: 'pve1', at: '2026-11-30T02:00:00Z' });
+        await writeFile(join(local, 'daily.1', 'manifest.json'), serializeManifest(m));
+        const recording = nas.recordInGeneration?.('daily.1', {
+          vmid: 101,
+          type: 'lxc' as const,
+          name: '',
+          status: 'saved' as const,
+          files: [{ name: A, size: 100 }],
+        });
+        await vi.waitFor(() => expect(cut).toBe(true), { timeout: 10_000 });
+        void recording?.catch(() => undefined);
+        // The generation holds only what it held; the half-done write is in the node dir.
+        expect((await readdir(join(local, 'daily.1'))).sort()).toEqual(['manifest.json', A]);
+        expect(await readdir(local)).toContain('.daily.1-manifest.json.pfb-tmp');
+      } finally {
+        for (const n of open.splice(0)) n.close();
+        await relay.close();
+      }
+    });
+  }
 
   it('refuses a generation without a manifest (the caller keeps the node copy)', async () => {
     const { nas } = await tree({ 'daily.1': { [A]: 100 } });

@@ -259,19 +259,19 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
     expect(JSON.parse(last).runId).toBe('night9');
   });
 
-  it('healing removes our temp names inside generations at one LIST per generation (issue #8 §5)', async () => {
-    // A manifest write (temp name, then rename) killed in daily.1, an upload cut short in daily.5.
+  it('healing finds our temp names with two listings however many generations (issue #8 §5, #11)', async () => {
+    // A manifest record cut short in transfer/ and one of a generation, which is written
+    // aside in the node dir; ten generations that healing need not list.
     const nodeDir = 'temps/pve1';
     for (let i = 0; i < 10; i++) {
       const dir = join(server.root, nodeDir, `daily.${i}`);
       await mkdir(dir, { recursive: true });
       await writeFile(join(dir, 'manifest.json'), serializeManifest(manifest(`night${i}`, [100])));
     }
-    await writeFile(join(server.root, nodeDir, 'daily.1', '.manifest.json.pfb-tmp'), '{"ver');
-    await writeFile(
-      join(server.root, nodeDir, 'daily.5', '.vzdump-lxc-100-x.tar.zst.pfb-tmp'),
-      'x',
-    );
+    await mkdir(join(server.root, nodeDir, 'transfer'));
+    await writeFile(join(server.root, nodeDir, 'transfer', 'vzdump-lxc-100-x.tar.zst'), 'x');
+    await writeFile(join(server.root, nodeDir, 'transfer', '.manifest.json.pfb-tmp'), '{"ver');
+    await writeFile(join(server.root, nodeDir, '.daily.1-manifest.json.pfb-tmp'), '{"ver');
 
     const counter = await commandCounter(server);
     const counted = await openNasSession(plainSettings(server, counter.port), logger);
@@ -280,23 +280,26 @@ describe.each(ftpServerKinds())('rotation over FTP (%s)', (kind) => {
       const report = await prepareNodeTree(counted, `/${nodeDir}`, { keep: 10, logger });
       const commands = counter.take();
       const lists = commands.filter((c) => c === 'LIST' || c === 'MLSD').length;
-      // The node directory, then each of the ten generations once.
-      expect(lists).toBe(11);
-      expect(commands.filter((c) => c === 'DELE').length).toBe(2);
+      // The node directory and transfer/ (adopted); the generations only for rotation's
+      // manifests, which are read, not listed.
+      expect(lists).toBe(2);
       expect(report.repairs).toEqual(
         expect.arrayContaining([
-          'removed leftover daily.1/.manifest.json.pfb-tmp',
-          'removed leftover daily.5/.vzdump-lxc-100-x.tar.zst.pfb-tmp',
+          'removed leftover .daily.1-manifest.json.pfb-tmp',
+          'removed leftover transfer/.manifest.json.pfb-tmp',
         ]),
       );
       process.stdout.write(
-        `[heal cost ${kind}] 10 generations, 2 temp leftovers: ${commands.length} FTP commands, ${lists} listings\n`,
+        `[heal cost ${kind}] 10 generations, 2 temp leftovers, transfer adopted: ${commands.length} FTP commands, ${lists} listings\n`,
       );
     } finally {
       counted.close();
       await counter.close();
     }
-    expect(await readdir(join(server.root, nodeDir, 'daily.1'))).toEqual(['manifest.json']);
-    expect(await readdir(join(server.root, nodeDir, 'daily.5'))).toEqual(['manifest.json']);
+    const top = await readdir(join(server.root, nodeDir));
+    expect(top.filter((n) => n.endsWith('.pfb-tmp'))).toEqual([]);
+    expect(await readdir(join(server.root, nodeDir, 'daily.0'))).not.toContain(
+      '.manifest.json.pfb-tmp',
+    );
   });
 });

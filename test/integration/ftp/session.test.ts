@@ -124,9 +124,14 @@ describe.each(modes())('FTP session on $label', ({ kind, tls }) => {
     await mkdir(join(server.root, dir, 'gen', 'deep'), { recursive: true });
     await writeFile(join(server.root, dir, 'gen', 'deep', 'x'), 'x');
     await writeFile(join(server.root, dir, 'gen', 'y y'), 'y');
+    await writeFile(join(server.root, dir, 'gen', '.hidden'), 'h');
+    await mkdir(join(server.root, dir, 'gen', 'empty'));
+    await mkdir(join(server.root, dir, 'sp ace', 'in'), { recursive: true });
+    await writeFile(join(server.root, dir, 'sp ace', 'in', 'z'), 'z');
     await writeFile(join(server.root, dir, 'keep'), 'k');
     await fs.removeDir(`${dir}/gen`);
     await fs.removeDir(`${dir}/gen`);
+    await fs.removeDir(`${dir}/sp ace`);
     await fs.removeFile(`${dir}/keep`);
     await fs.removeFile(`${dir}/keep`);
     expect(await readdir(join(server.root, dir))).toEqual([]);

@@ -76,10 +76,16 @@ describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kin
     await node.close();
   });
 
+  /** transfer/ as the tool leaves it for the hooks: made when the node run starts. */
+  const prepareTransfer = () =>
+    mkdir(join(server.root, 'backup', 'pve1', 'transfer'), { recursive: true });
+
   async function runGuest(
     onCommand?: (line: string) => 'forward' | 'hold',
     extraEnv: Record<string, string> = {},
+    o: { prepared?: boolean } = {},
   ) {
+    if (o.prepared ?? true) await prepareTransfer();
     const r = await startFtpRelay({ host: server.host, port: server.port }, onCommand);
     relay = r;
     const conf = confFor(server);
@@ -104,10 +110,26 @@ describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kin
     expect(verbs.RNTO).toBe(3);
     // Per file: EPSV and STOR for the upload (plus TYPE once and the
     // archive's resume SIZE); EPSV, SIZE, RNFR, RNTO for the check; plus
-    // USER, PASS, PWD, one MKD per level (3 here) and QUIT: 27 on every
-    // server kind with curl 7.88 (the hook it replaced made 8 logins).
+    // USER, PASS, PWD and QUIT: 24 on every server kind with curl 7.88 (the
+    // hook it replaced made 8 logins). No MKD: the tool made transfer/.
+    expect(verbs.MKD ?? 0).toBe(0);
     const total = Object.values(verbs).reduce((a, b) => a + b, 0);
-    expect(total, JSON.stringify(verbs)).toBeLessThanOrEqual(27);
+    expect(total, JSON.stringify(verbs)).toBeLessThanOrEqual(24);
+  });
+
+  it('makes a missing transfer/ itself, at the cost of one more login (vzdump run by hand)', async () => {
+    const { verbs, output, files } = await runGuest(undefined, {}, { prepared: false });
+    const transfer = join(server.root, 'backup', 'pve1', 'transfer');
+    expect((await readFile(join(transfer, archiveName))).equals(files.archiveData)).toBe(true);
+    expect((await readdir(transfer)).sort()).toEqual(
+      [archiveName, `${archiveName}.sha256`, logName].sort(),
+    );
+    // The first upload is refused (no such dir); the session is run again at once with one
+    // MKD per level (backup, pve1, transfer), not counted as a failed attempt.
+    expect(verbs.USER).toBe(2);
+    expect(verbs.MKD).toBe(3);
+    expect(output).not.toContain('ERROR');
+    expect(output.match(/uploaded /g)).toHaveLength(2);
   });
 
   it('retries a session cut after the archive is in place from the next file only', async () => {
@@ -165,6 +187,7 @@ describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kin
         { ...conf, ftp: { ...conf.ftp, port: r.port, secure: true, caFile } },
         fastRetries,
       );
+      await prepareTransfer();
       const files = await node.backup(archiveName, 200_000);
       const result = await runHook(
         ['log-end', 'snapshot', '101'],

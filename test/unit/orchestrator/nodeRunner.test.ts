@@ -235,6 +235,30 @@ describe('runNode', () => {
     ]);
   });
 
+  it('makes transfer/ for the hooks after healing, before the first vzdump; a failure there only warns', async () => {
+    const w = world({});
+    w.nas.makeTransfer = async () => {
+      w.events.push('make transfer');
+    };
+    await runNode(plan([101, 102]), settings, ctx(w));
+    expect(w.events.slice(0, 4)).toEqual([
+      'lock',
+      'heal',
+      'make transfer',
+      'vzdump 101 remove=0 storage=st',
+    ]);
+    expect(w.events.filter((e) => e === 'make transfer')).toHaveLength(1);
+
+    const refused = world({});
+    refused.nas.makeTransfer = async () => {
+      throw new Error('550 permission denied');
+    };
+    const r = await runNode(plan([101]), settings, ctx(refused));
+    // The hook makes the directory itself, or fails that guest with its own clear line.
+    expect(r.status).toBe('done');
+    expect(r.guests.map((g) => g.outcome)).toEqual(['saved']);
+  });
+
   it('keeps the node copy of a guest whose upload did not arrive, and goes on with the next guest', async () => {
     const w = world({ 101: { uploaded: false } });
     const r = await runNode(plan([101, 102]), settings, ctx(w));

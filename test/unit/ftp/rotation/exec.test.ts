@@ -145,15 +145,15 @@ describe('finishNodeRun / prepareNodeTree on the in-memory NAS', () => {
     expect(fs.snapshot(NODE_DIR)['.lock']).toBe('someone');
   });
 
-  it('heals away our temporary names in the node dir, transfer/ and every generation', async () => {
+  it('heals away our temporary names in the node dir and transfer/', async () => {
     const fs = new MemoryFs();
     seedGeneration(fs, `${NODE_DIR}/daily.0`, 'a', saved(101));
     seedGeneration(fs, `${NODE_DIR}/daily.1`, 'b', saved(101));
-    // A manifest record cut short in transfer/ (then adopted), one in a generation (a leftover
-    // recorded there), and a NAS-clock probe of the lock in the node dir.
+    // A manifest record cut short in transfer/ (then adopted), one of a generation (a leftover
+    // recorded there: written aside in the node dir), and a NAS-clock probe of the lock.
     seedUploads(fs, T, 'c', saved(101));
     fs.seedFile(`${T}/.manifest.json.pfb-tmp`, '{"version":1');
-    fs.seedFile(`${NODE_DIR}/daily.1/.manifest.json.pfb-tmp`, '{"ver');
+    fs.seedFile(`${NODE_DIR}/.daily.1-manifest.json.pfb-tmp`, '{"ver');
     fs.seedFile(`${NODE_DIR}/.clock-1234.pfb-tmp`, '');
     fs.seedFile(`${NODE_DIR}/daily.1/notes.pfb-tmp.txt`, 'not ours: only the suffix counts');
     const r = await prepareNodeTree(fs, NODE_DIR, { keep: 3, logger, runId: 'n' });
