@@ -7,6 +7,7 @@
  * BENCH_ONLY (comma list of scenario names), BENCH_BIG_MB (default 1024),
  * BENCH_NODE_FLAGS (more flags for the orchestrator's node, after the bin's own: see binFlags.ts),
  * BENCH_NIGHT_TASK_MS (default 1700, the `night` comparison with the cron + lftp script),
+ * BENCH_NIGHT_GUESTS (default 8),
  * BENCH_TIMELINE=FILE (the night's API requests and task ends), BENCH_FTPLOG=FILE (its FTP command lines).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -236,8 +237,11 @@ const all: [string, () => Promise<Awaited<ReturnType<typeof scenario>>>][] = [
 if (!only || only.includes('night')) {
   // The issue #11 table: one night beside the classic cron + lftp script.
   const nightTaskMs = Number(process.env.BENCH_NIGHT_TASK_MS ?? 1700);
+  const nightGuests = Number(process.env.BENCH_NIGHT_GUESTS ?? 8);
   process.stderr.write('bench: night (vs cron + lftp) ...\n');
-  process.stdout.write(`${formatNight(await nightComparison(nightTaskMs, 8), nightTaskMs, 8)}\n`);
+  process.stdout.write(
+    `${formatNight(await nightComparison(nightTaskMs, nightGuests), nightTaskMs, nightGuests)}\n`,
+  );
 }
 
 const rows: string[][] = [
