@@ -323,10 +323,19 @@ const COMMANDS: CommandSpec<unknown>[] = [
       'preflight: API, TLS, privileges, staging storage, hook, NAS (writable, locks); exit 1 when a check fails',
     builder: (y) =>
       configuredCommand(y)
+        .option('restore', {
+          type: 'boolean',
+          default: false,
+          describe: 'also check the privileges a restore needs (VM.Allocate, SDN.Use, Sys.Modify)',
+        })
         .example('$0 doctor', 'every cluster, node and the NAS')
-        .example('$0 doctor --node pve1 --json', 'one node, as JSON'),
+        .example('$0 doctor --node pve1 --json', 'one node, as JSON')
+        .example('$0 doctor -c restore.yaml --restore', "the restore token's privileges too"),
     select: (a) =>
-      lazy(async () => (await import('./commands/doctor.js')).doctorCommand, configuredOptions(a)),
+      lazy(async () => (await import('./commands/doctor.js')).doctorCommand, {
+        ...configuredOptions(a),
+        restore: a.restore,
+      }),
   }),
   row({
     command: 'list',

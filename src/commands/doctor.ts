@@ -14,6 +14,7 @@ export const doctorCommand: Command<DoctorOptions> = async (options, ctx) => {
   const report = await collectDoctor({
     config,
     nodes: options.node,
+    restore: options.restore,
     logger: ctx.logger,
     signal: ctx.signal,
     onSecret: (secret) => ctx.redactor.add(secret),

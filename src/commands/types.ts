@@ -66,6 +66,8 @@ export interface RestoreOptions extends GlobalOptions {
 /** `doctor [--node NAME]...`. */
 export interface DoctorOptions extends GlobalOptions {
   node: string[];
+  /** Also check the privileges a restore needs (run with the restore token's config). */
+  restore: boolean;
 }
 
 export interface ListOptions extends GlobalOptions {

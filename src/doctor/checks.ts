@@ -67,6 +67,71 @@ export function storagePrivilegeCheck(
   );
 }
 
+/** The path of the SDN zone PVE checks for a guest's interface on a plain Linux bridge. */
+export const LOCAL_SDN_ZONE = '/sdn/zones/localnetwork';
+
+/**
+ * `doctor --restore`: what a restore needs beyond what the backup lines check
+ * (VM.Backup on /vms, which also reads another guest's archive under a new id,
+ * and Datastore.AllocateSpace on the staging storage). docs/pve-facts.md#restore:
+ * VM.Allocate on /vms/{vmid} creates the guest; from PVE 8 the networks of the
+ * backed-up config need SDN.Use on their bridges (`sdn` is the answer for
+ * LOCAL_SDN_ZONE, inheritance resolved); from PVE 9 a privileged container
+ * needs Sys.Modify on `/`. The last two depend on the guest, so they warn.
+ */
+export function restorePrivilegeChecks(
+  principal: string,
+  tree: Permissions,
+  o: { major: number; sdn?: Permissions },
+): CheckLine[] {
+  const lines: CheckLine[] = [];
+  const who = pveumWho(principal);
+  if (has(tree, '/vms', 'VM.Allocate')) {
+    lines.push(ok('restore.allocate', `${principal} has VM.Allocate on /vms`));
+  } else {
+    const some = Object.keys(tree)
+      .filter((p) => /^\/vms\/\d+$/.test(p) && has(tree, p, 'VM.Allocate'))
+      .sort();
+    const fix = `grant it with pveum acl modify /vms ${who} --roles PVEFtpRestore (README: Restore)`;
+    lines.push(
+      some.length > 0
+        ? warn(
+            'restore.allocate',
+            `${principal} has VM.Allocate only on ${some.join(', ')}: a restore to any other id is refused`,
+            fix,
+          )
+        : fail(
+            'restore.allocate',
+            `${principal} lacks VM.Allocate on /vms: it cannot restore`,
+            fix,
+          ),
+    );
+  }
+  if (o.major >= 8 && o.sdn) {
+    lines.push(
+      has(o.sdn, LOCAL_SDN_ZONE, 'SDN.Use')
+        ? ok('restore.sdn', `${principal} has SDN.Use on ${LOCAL_SDN_ZONE}`)
+        : warn(
+            'restore.sdn',
+            `${principal} lacks SDN.Use on ${LOCAL_SDN_ZONE}: a guest with a network interface on a local bridge cannot be restored`,
+            `grant it with pveum acl modify ${LOCAL_SDN_ZONE} ${who} --roles PVESDNUser`,
+          ),
+    );
+  }
+  if (o.major >= 9) {
+    lines.push(
+      has(tree, '/', 'Sys.Modify')
+        ? ok('restore.privileged', `${principal} has Sys.Modify on /`)
+        : warn(
+            'restore.privileged',
+            `${principal} lacks Sys.Modify on /: a privileged container cannot be restored (unprivileged ones and VMs can)`,
+            'grant Sys.Modify on / only if you restore privileged containers: it lets the token change node settings',
+          ),
+    );
+  }
+  return lines;
+}
+
 /** GET /access/permissions exists from pve-access-control 6.0-6 (PVE 6.1). */
 export function privilegesCannotTell(pveVersion: string): CheckLine {
   return cannotTell(

@@ -17,9 +17,11 @@ import { Nodes, TaskLog, Tasks, Version } from '../pveApi/schemas.js';
 import {
   hookDefaultsCannotTell,
   hookDefaultsCheck,
+  LOCAL_SDN_ZONE,
   type Permissions,
   privilegesCannotTell,
   pruneCheck,
+  restorePrivilegeChecks,
   type StorageConfigRow,
   spaceCheck,
   storageConfigCheck,
@@ -36,6 +38,8 @@ export interface ClusterCheckOptions {
   onSecret?: (secret: string) => void;
   /** Only these nodes (`--node`); empty: every configured or listed node. */
   nodes: string[];
+  /** `--restore`: also check what a restore needs. */
+  restore?: boolean;
   client?: Pick<PveClientOptions, 'retry' | 'timeouts'>;
 }
 
@@ -139,6 +143,20 @@ export async function checkCluster(
         o.signal,
       );
       whole.lines.push(storagePrivilegeCheck(principal, storage, onStorage));
+      if (o.restore) {
+        const sdn =
+          major >= 8
+            ? await reader.get(
+                '/access/permissions',
+                PermissionsAnswer,
+                { path: LOCAL_SDN_ZONE },
+                o.signal,
+              )
+            : undefined;
+        whole.lines.push(
+          ...restorePrivilegeChecks(principal, tree, { major, ...(sdn ? { sdn } : {}) }),
+        );
+      }
       nodeAudit = new Map();
       for (const node of names) {
         const p = `/nodes/${node}`;

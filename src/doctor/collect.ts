@@ -16,6 +16,8 @@ export interface CollectDoctorOptions {
   config: Config;
   /** `--node`: only these nodes. */
   nodes: string[];
+  /** `--restore`: also check the privileges a restore needs. */
+  restore?: boolean;
   logger: Logger;
   signal?: AbortSignal;
   onSecret?: (secret: string) => void;
@@ -29,6 +31,7 @@ export async function collectDoctor(o: CollectDoctorOptions): Promise<DoctorRepo
       checkCluster(cluster, o.config, {
         logger: o.logger.child({ cluster: cluster.name }),
         nodes: o.nodes,
+        ...(o.restore ? { restore: true } : {}),
         ...(o.signal ? { signal: o.signal } : {}),
         ...(o.onSecret ? { onSecret: o.onSecret } : {}),
         ...(o.client ? { client: o.client } : {}),

@@ -2,8 +2,9 @@
  * `doctor` through the BUILT CLI against the simulator and the embedded FTP
  * server: an all-ok world (exit 0, after a real run so the task log shows the
  * hook's uploads), a held lock reported and left byte-identical, the NAS down
- * (fail), a token without VM.Backup (fail), a staging storage that prunes
- * (fail), and PVE 3.4 where privileges and vzdump defaults cannot be told.
+ * (fail), a token without VM.Backup (fail), `--restore` with a backup token
+ * (fail) and a restore token, a staging storage that prunes (fail), and PVE
+ * 3.4 where privileges and vzdump defaults cannot be told.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -149,6 +150,62 @@ describe('doctor', () => {
     );
     expect(r.stdout).toMatch(/ok {4}backup@pve!nightly has Datastore.AllocateSpace/);
   }, 60_000);
+
+  it('--restore: a backup token cannot restore (exit 1); a restore token passes, warned of what depends on the guest', async () => {
+    const backupRole = ['VM.Audit', 'VM.Backup'];
+    const w = await startWorld({
+      flavour: '9.1',
+      auth: 'token',
+      nodes: nodes(),
+      access: {
+        acl: {
+          'backup@pve!nightly': {
+            '/vms': backupRole,
+            '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
+            '/nodes': ['Sys.Audit'],
+          },
+        },
+      },
+    });
+    worlds.push(w);
+    // Without --restore nothing about restore is said: a backup token is fine as it is.
+    const plain = jsonReport<DoctorReport>(await doctor(w, '--json'));
+    expect(lines(plain).filter((l) => l.check.startsWith('restore.'))).toEqual([]);
+    expect(failed(plain)).toEqual([]);
+
+    const r = await doctor(w, '--restore');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain(
+      "fail  backup@pve!nightly lacks VM.Allocate on /vms: it cannot restore: grant it with pveum acl modify /vms --tokens 'backup@pve!nightly' --roles PVEFtpRestore (README: Restore)",
+    );
+    const report = jsonReport<DoctorReport>(await doctor(w, '--restore', '--json'));
+    expect(failed(report)).toEqual(['- restore.allocate']);
+    expect(line(report, 'restore.sdn')?.status).toBe('warn');
+    expect(line(report, 'restore.privileged')?.status).toBe('warn');
+
+    const restore = await startWorld({
+      flavour: '9.1',
+      auth: 'token',
+      nodes: nodes(),
+      access: {
+        acl: {
+          'backup@pve!nightly': {
+            '/vms': [...backupRole, 'VM.Allocate'],
+            '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
+            '/nodes': ['Sys.Audit'],
+            '/sdn/zones/localnetwork': ['SDN.Use'],
+          },
+        },
+      },
+    });
+    worlds.push(restore);
+    const good = jsonReport<DoctorReport>(await doctor(restore, '--restore', '--json'));
+    expect(failed(good)).toEqual([]);
+    expect(line(good, 'restore.allocate')?.status).toBe('ok');
+    expect(line(good, 'restore.sdn')?.status).toBe('ok');
+    // Sys.Modify on / is only for privileged containers: said, not required.
+    expect(line(good, 'restore.privileged')?.status).toBe('warn');
+  }, 90_000);
 
   it('fails a staging storage that prunes (keep-last=1), exit 1', async () => {
     const w = await startWorld({

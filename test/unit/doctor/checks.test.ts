@@ -6,6 +6,7 @@ import {
   parsePrune,
   privilegesCannotTell,
   pruneCheck,
+  restorePrivilegeChecks,
   spaceCheck,
   storageConfigCheck,
   storagePrivilegeCheck,
@@ -52,6 +53,45 @@ describe('storagePrivilegeCheck', () => {
     expect(l.fix).toBe(
       `grant it with pveum acl modify ${p} --tokens '${TOKEN}' --roles PVEFtpBackup`,
     );
+  });
+});
+
+describe('restorePrivilegeChecks', () => {
+  const sdnOk = { '/sdn/zones/localnetwork': { 'SDN.Use': 0 } };
+  const byCheck = (lines: { check: string; status: string }[]) =>
+    Object.fromEntries(lines.map((l) => [l.check, l.status]));
+  it('fails without VM.Allocate on /vms, naming the restore role; warns when only some ids have it', () => {
+    const [allocate] = restorePrivilegeChecks(TOKEN, { '/vms': { 'VM.Backup': 1 } }, { major: 7 });
+    expect(allocate).toEqual({
+      check: 'restore.allocate',
+      status: 'fail',
+      message: `${TOKEN} lacks VM.Allocate on /vms: it cannot restore`,
+      fix: `grant it with pveum acl modify /vms --tokens '${TOKEN}' --roles PVEFtpRestore (README: Restore)`,
+    });
+    const some = restorePrivilegeChecks(
+      TOKEN,
+      { '/vms': {}, '/vms/105': { 'VM.Allocate': 1 } },
+      { major: 7 },
+    );
+    expect(some[0]?.status).toBe('warn');
+    expect(some[0]?.message).toContain('only on /vms/105');
+  });
+  it('asks SDN.Use from PVE 8 and Sys.Modify from PVE 9, as those releases check them', () => {
+    const tree = { '/vms': { 'VM.Allocate': 1 }, '/': {} };
+    expect(byCheck(restorePrivilegeChecks(TOKEN, tree, { major: 7, sdn: {} }))).toEqual({
+      'restore.allocate': 'ok',
+    });
+    expect(byCheck(restorePrivilegeChecks(TOKEN, tree, { major: 8, sdn: {} }))).toEqual({
+      'restore.allocate': 'ok',
+      'restore.sdn': 'warn',
+    });
+    expect(byCheck(restorePrivilegeChecks(TOKEN, tree, { major: 9, sdn: sdnOk }))).toEqual({
+      'restore.allocate': 'ok',
+      'restore.sdn': 'ok',
+      'restore.privileged': 'warn',
+    });
+    const root = { ...tree, '/': { 'Sys.Modify': 1 } };
+    expect(restorePrivilegeChecks(TOKEN, root, { major: 9, sdn: sdnOk })[2]?.status).toBe('ok');
   });
 });
 
