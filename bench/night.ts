@@ -132,7 +132,11 @@ async function runOurs(
 }
 
 /** Run both nights on one world; returns the figures of the issue's table. */
-export async function nightComparison(taskMs: number, guests: number): Promise<NightRow[]> {
+export async function nightComparison(
+  taskMs: number,
+  guests: number,
+  nasDelayMs = 0,
+): Promise<NightRow[]> {
   const vmids = Array.from({ length: guests }, (_, i) => 101 + i);
   const world = await startWorld({
     flavour: '9.1',
@@ -154,7 +158,9 @@ export async function nightComparison(taskMs: number, guests: number): Promise<N
       },
     ],
   });
-  const relay = await startFtpRelay({ host: world.ftp.host, port: world.ftp.port });
+  const relay = await startFtpRelay({ host: world.ftp.host, port: world.ftp.port }, undefined, {
+    delayMs: nasDelayMs,
+  });
   const work = await mkdtemp(join(tmpdir(), 'pfb-bench-night-'));
   try {
     // Everything FTP goes through the relay: the hook on the node and the tool.
@@ -317,7 +323,12 @@ export async function nightComparison(taskMs: number, guests: number): Promise<N
 }
 
 /** The table: ours beside the baseline, as a ratio. */
-export function formatNight(rows: NightRow[], taskMs: number, guests: number): string {
+export function formatNight(
+  rows: NightRow[],
+  taskMs: number,
+  guests: number,
+  nasDelayMs = 0,
+): string {
   const fmt = (v: number | undefined) =>
     v === undefined ? '—' : Number.isInteger(v) ? String(v) : v.toFixed(v < 10 ? 2 : 1);
   const table = [
@@ -331,5 +342,5 @@ export function formatNight(rows: NightRow[], taskMs: number, guests: number): s
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   const lines = table.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  return `one night, 1 node × ${guests} guests, tasks of ${taskMs} ms, keep ${KEEP} full, embedded FTP server behind a counting relay\n${lines.join('\n')}\n`;
+  return `one night, 1 node × ${guests} guests, tasks of ${taskMs} ms, keep ${KEEP} full, embedded FTP server behind a counting relay${nasDelayMs > 0 ? ` that holds every control-connection chunk ${nasDelayMs} ms each way` : ''}\n${lines.join('\n')}\n`;
 }

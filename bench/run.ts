@@ -7,7 +7,8 @@
  * BENCH_ONLY (comma list of scenario names), BENCH_BIG_MB (default 1024),
  * BENCH_NODE_FLAGS (more flags for the orchestrator's node, after the bin's own: see binFlags.ts),
  * BENCH_NIGHT_TASK_MS (default 1700, the `night` comparison with the cron + lftp script),
- * BENCH_NIGHT_GUESTS (default 8),
+ * BENCH_NIGHT_GUESTS (default 8), BENCH_NAS_DELAY_MS (the night's FTP control connection held
+ * that long each way, a NAS on a LAN instead of loopback; default 0),
  * BENCH_TIMELINE=FILE (the night's API requests and task ends), BENCH_FTPLOG=FILE (its FTP command lines).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -238,10 +239,10 @@ if (!only || only.includes('night')) {
   // The issue #11 table: one night beside the classic cron + lftp script.
   const nightTaskMs = Number(process.env.BENCH_NIGHT_TASK_MS ?? 1700);
   const nightGuests = Number(process.env.BENCH_NIGHT_GUESTS ?? 8);
+  const nasDelayMs = Number(process.env.BENCH_NAS_DELAY_MS ?? 0);
   process.stderr.write('bench: night (vs cron + lftp) ...\n');
-  process.stdout.write(
-    `${formatNight(await nightComparison(nightTaskMs, nightGuests), nightTaskMs, nightGuests)}\n`,
-  );
+  const night = await nightComparison(nightTaskMs, nightGuests, nasDelayMs);
+  process.stdout.write(`${formatNight(night, nightTaskMs, nightGuests, nasDelayMs)}\n`);
 }
 
 const rows: string[][] = [

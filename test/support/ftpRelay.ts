@@ -27,7 +27,13 @@ export const FTP_WRITE_VERBS = new Set(['STOR', 'APPE', 'STOU', 'DELE', 'RNTO', 
 export async function startFtpRelay(
   target: { host: string; port: number },
   onCommand: (line: string) => CommandVerdict = () => 'forward',
+  o: { delayMs?: number } = {},
 ): Promise<FtpRelay> {
+  // `delayMs` holds every chunk back that long in each direction: a NAS on a LAN or a slow
+  // one instead of loopback, where a reply can come back within microseconds. Timers of equal
+  // delay fire in order, so the byte order is kept.
+  const delay = o.delayMs ?? 0;
+  const later = (write: () => void) => (delay > 0 ? setTimeout(write, delay) : write());
   const commands: string[] = [];
   const sockets = new Set<Socket>();
   let silent = false;
@@ -50,11 +56,11 @@ export async function startFtpRelay(
       for (const line of lines) {
         commands.push(line);
         if (onCommand(line) === 'hold') return;
-        upstream.write(`${line}\r\n`, 'latin1');
+        later(() => upstream.write(`${line}\r\n`, 'latin1'));
       }
     });
     upstream.on('data', (chunk) => {
-      if (!silent) client.write(chunk);
+      if (!silent) later(() => client.write(chunk));
     });
     const end = () => {
       client.destroy();
