@@ -459,6 +459,7 @@ async function createLock(
 ): Promise<boolean> {
   const staging = joinRemote(parent, `.lock-${mine.token}${TEMP_SUFFIX}`);
   await fs.mkdirExclusive(staging);
+  let renamed = false;
   try {
     await fs.writeText(joinRemote(staging, LOCK_HOLDER_NAME), `${JSON.stringify(mine, null, 2)}\n`);
     // Never renamed over anything: some servers silently replace an empty directory (an older
@@ -467,6 +468,7 @@ async function createLock(
       return false;
     }
     await fs.rename(staging, lockPath);
+    renamed = true;
     return true;
   } catch (error) {
     if ((await fs.list(lockPath)) !== undefined || (await fs.size(lockPath)) !== undefined) {
@@ -474,7 +476,7 @@ async function createLock(
     }
     throw error;
   } finally {
-    // Gone after a successful rename; left after a refusal or a failure.
-    await fs.removeDir(staging).catch(() => {});
+    // Left after a refusal or a failure; after a successful rename it is the lock itself.
+    if (!renamed) await fs.removeDir(staging).catch(() => {});
   }
 }

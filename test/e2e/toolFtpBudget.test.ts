@@ -88,10 +88,10 @@ describe("the tool's FTP command budget", () => {
     // only), transfer/ made for the hooks, every generation's manifest, manifest, journal,
     // trash and lock release (each removed by absolute paths).
     expect(perGuestTotal).toBeLessThanOrEqual(12);
-    expect(fixed).toBeLessThanOrEqual(75);
+    expect(fixed).toBeLessThanOrEqual(70);
     // No CWD per path component or per removed directory: lists go by name, mkdirp tries one
     // MKD; what is left are existence checks of a missing directory.
-    expect(small.CWD ?? 0).toBeLessThanOrEqual(3);
+    expect(small.CWD ?? 0).toBeLessThanOrEqual(2);
     expect(perGuest.CWD ?? 0).toBe(0);
   }, 180_000);
 });
