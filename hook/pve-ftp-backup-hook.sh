@@ -424,7 +424,10 @@ upload_all() {
   # The tool makes transfer/ when a node run starts, so the first session
   # sends no MKD; only an upload refused there (curl 25: the dir may be
   # missing, e.g. vzdump run by hand) is tried again at once with them.
+  # Over FTPS curl does not fail a refused STOR at once on every server
+  # (proftpd: it waits out the stall timeout), so FTPS keeps the MKDs.
   make_dirs=no
+  [ "$cf_secure" != yes ] || make_dirs=yes
   while :; do
     _attempt=$((_attempt + 1))
     start_sha_writer "$sha_index" || {
@@ -451,10 +454,13 @@ upload_all() {
     session_from=$((_done + 1))
     eval "_n=\$f${session_from}_name _s=\$f${session_from}_size _k=\$f${session_from}_kind"
     fail_from_curl "$rc"
-    if [ "$rc" -eq 25 ] && [ "$make_dirs" = no ] && [ "$_last" = "$session_from up" ]; then
+    if [ "$make_dirs" = no ] && [ "$_last" = "$session_from up" ]; then
+      # Whatever failed the first upload, the sessions after it make the dirs.
       make_dirs=yes
-      _attempt=$((_attempt - 1))
-      continue
+      if [ "$rc" -eq 25 ]; then
+        _attempt=$((_attempt - 1))
+        continue
+      fi
     fi
     if [ "$_last" = "$session_from ok" ]; then
       case $rc in
