@@ -242,7 +242,7 @@ async function backUpGuests(run: NodeRun, nas: NodeNas, keeper: LeaseKeeper): Pr
   const runStarted = new Date(now()).toISOString();
   const manifestOf = (guests: GuestResult[]) => buildManifest(run, runStarted, guests);
   await takeCareOfLeftovers(run, nas, manifestOf);
-  if (plan.guests.length > 0 && nas.makeTransfer) {
+  if (nas.makeTransfer) {
     // The hooks then send no MKD per path level (they make it themselves when it is missing).
     await nas.makeTransfer().catch((error: unknown) => {
       log.warn('could not make transfer/; the hook will try', { error: errorMessage(error) });

@@ -41,6 +41,24 @@ const line = (report: DoctorReport, check: string, node = '') =>
 let world: World;
 const worlds: World[] = [];
 
+/** A PVE 9.1 world whose token holds exactly `acl` (path → privileges); closed after all. */
+async function worldWithAcl(acl: Record<string, string[]>): Promise<World> {
+  const w = await startWorld({
+    flavour: '9.1',
+    auth: 'token',
+    nodes: nodes(),
+    access: { acl: { 'backup@pve!nightly': acl } },
+  });
+  worlds.push(w);
+  return w;
+}
+
+/** The staging storage and node privileges every token below holds. */
+const storageAndNodes = {
+  '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
+  '/nodes': ['Sys.Audit'],
+};
+
 beforeAll(async () => {
   await ensureBuilt();
   world = await startWorld({
@@ -127,20 +145,7 @@ describe('doctor', () => {
   }, 60_000);
 
   it('fails a token without VM.Backup, naming the pveum fix, exit 1', async () => {
-    const w = await startWorld({
-      flavour: '9.1',
-      auth: 'token',
-      nodes: nodes(),
-      access: {
-        acl: {
-          'backup@pve!nightly': {
-            '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
-            '/nodes': ['Sys.Audit'],
-          },
-        },
-      },
-    });
-    worlds.push(w);
+    const w = await worldWithAcl(storageAndNodes);
     const json = await doctor(w, '--json');
     expect(failed(jsonReport<DoctorReport>(json))).toEqual(['- privilege.vms']);
     const r = await doctor(w);
@@ -153,21 +158,7 @@ describe('doctor', () => {
 
   it('--restore: a backup token cannot restore (exit 1); a restore token passes, warned of what depends on the guest', async () => {
     const backupRole = ['VM.Audit', 'VM.Backup'];
-    const w = await startWorld({
-      flavour: '9.1',
-      auth: 'token',
-      nodes: nodes(),
-      access: {
-        acl: {
-          'backup@pve!nightly': {
-            '/vms': backupRole,
-            '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
-            '/nodes': ['Sys.Audit'],
-          },
-        },
-      },
-    });
-    worlds.push(w);
+    const w = await worldWithAcl({ '/vms': backupRole, ...storageAndNodes });
     // Without --restore nothing about restore is said: a backup token is fine as it is.
     const plain = jsonReport<DoctorReport>(await doctor(w, '--json'));
     expect(lines(plain).filter((l) => l.check.startsWith('restore.'))).toEqual([]);
@@ -183,22 +174,11 @@ describe('doctor', () => {
     expect(line(report, 'restore.sdn')?.status).toBe('warn');
     expect(line(report, 'restore.privileged')?.status).toBe('warn');
 
-    const restore = await startWorld({
-      flavour: '9.1',
-      auth: 'token',
-      nodes: nodes(),
-      access: {
-        acl: {
-          'backup@pve!nightly': {
-            '/vms': [...backupRole, 'VM.Allocate'],
-            '/storage': ['Datastore.AllocateSpace', 'Datastore.Audit'],
-            '/nodes': ['Sys.Audit'],
-            '/sdn/zones/localnetwork': ['SDN.Use'],
-          },
-        },
-      },
+    const restore = await worldWithAcl({
+      '/vms': [...backupRole, 'VM.Allocate'],
+      ...storageAndNodes,
+      '/sdn/zones/localnetwork': ['SDN.Use'],
     });
-    worlds.push(restore);
     const good = jsonReport<DoctorReport>(await doctor(restore, '--restore', '--json'));
     expect(failed(good)).toEqual([]);
     expect(line(good, 'restore.allocate')?.status).toBe('ok');
