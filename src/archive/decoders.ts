@@ -28,6 +28,9 @@ export function compressionOf(name: string): Compression {
   return 'none';
 }
 
+/** Raw bytes queued for a decompressor before the writer waits for it (bounds memory). */
+const QUEUE_BYTES = 4 * 1024 * 1024;
+
 class StreamDecoder implements Decoder {
   error: string | undefined;
   private readonly closed: Promise<void>;
@@ -56,7 +59,9 @@ class StreamDecoder implements Decoder {
 
   async write(chunk: Buffer): Promise<void> {
     if (this.error || this.input.destroyed || this.input.writableEnded) return;
-    if (!this.input.write(chunk)) {
+    // A pipe's own buffer is 16 KiB: waiting for it to drain after every network
+    // chunk makes the download wait on each round trip to the decompressor.
+    if (!this.input.write(chunk) && this.input.writableLength > QUEUE_BYTES) {
       await Promise.race([once(this.input, 'drain'), this.closed]).catch(() => undefined);
     }
   }

@@ -7,8 +7,9 @@
  * file and what is wrong, never an exception: one bad file never stops the
  * others from being checked.
  */
-import { Transform } from 'node:stream';
-import { checkArchive } from '../archive/checkArchive.js';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { ArchiveChecker } from '../archive/checkArchive.js';
 import { errorMessage } from '../errors.js';
 import { joinRemote } from '../ftp/layout.js';
 import { MANIFEST_NAME, type Manifest, tryParseManifest } from '../ftp/manifest.js';
@@ -143,7 +144,7 @@ async function verifyFile(
   return v;
 }
 
-/** Download and check in one pass: the FTP stream feeds checkArchive directly. */
+/** Download and check in one pass: the FTP data connection writes straight into the checker. */
 async function readBack(
   fs: NasSession,
   path: string,
@@ -151,33 +152,32 @@ async function readBack(
   total: number,
   o: VerifyTreeOptions,
 ): Promise<{ bytes: number; problems: string[] }> {
-  let lastSeen = 0;
   let lastReport = 0;
-  // Counts what passes on its way from the FTP data connection to the checker.
-  const pipe = new Transform({
-    highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _enc, cb) {
-      lastSeen += chunk.length;
-      if (o.onProgress && Date.now() - lastReport > 500) {
-        lastReport = Date.now();
-        o.onProgress(file.name, lastSeen, total);
-      }
-      cb(null, chunk);
-    },
-  });
-  const checking = checkArchive(pipe, {
+  const checker = new ArchiveChecker({
     name: file.name,
     ...(file.sha256 ? { expectedSha256: file.sha256 } : {}),
   });
+  // Chunk by chunk as they arrive: no stream in between to copy or join them.
+  const sink = new Writable({
+    highWaterMark: 1 << 20,
+    write(chunk: Buffer, _enc, cb) {
+      checker.write(chunk).then(() => cb(), cb);
+      if (o.onProgress && Date.now() - lastReport > 500) {
+        lastReport = Date.now();
+        o.onProgress(file.name, checker.bytes, total);
+      }
+    },
+  });
   let downloadProblem: string | undefined;
   try {
-    await fs.download(path, pipe);
+    await fs.download(path, sink);
   } catch (error) {
     downloadProblem = `could not be read back: ${errorMessage(error)}`;
-  } finally {
-    pipe.end();
   }
-  const result = await checking;
+  // The download ends when the last byte was handed over, not when the checker took it.
+  sink.end();
+  await finished(sink).catch(() => undefined);
+  const result = await checker.finish();
   const problems = result.problems.map((p) =>
     p.offset !== undefined ? `${p.message} (at byte ${p.offset})` : p.message,
   );
