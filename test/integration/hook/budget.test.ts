@@ -117,6 +117,16 @@ describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kin
     expect(total, JSON.stringify(verbs)).toBeLessThanOrEqual(24);
   });
 
+  it('starts curl once per guest (no version probe before the upload)', async () => {
+    const runs = join(node.base, 'curl-runs');
+    const countingCurl = join(node.base, 'counting-curl');
+    await writeFile(countingCurl, `#!/bin/sh\necho run >>'${runs}'\nexec curl "$@"\n`, {
+      mode: 0o755,
+    });
+    await runGuest(undefined, { PVE_FTP_BACKUP_HOOK_CURL: countingCurl });
+    expect((await readFile(runs, 'utf8')).split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
   it('makes a missing transfer/ itself, at the cost of one more login (vzdump run by hand)', async () => {
     const { verbs, output, files } = await runGuest(undefined, {}, { prepared: false });
     const transfer = join(server.root, 'backup', 'pve1', 'transfer');
@@ -159,7 +169,28 @@ describe.each(ftpServerKinds())('hook FTP budget per guest, FTP server %s', (kin
     const transfer = join(server.root, 'backup', 'pve1', 'transfer');
     await mkdir(transfer, { recursive: true });
     await writeFile(join(transfer, `${archiveName}.part`), Buffer.alloc(250_000, 7));
-    const { verbs, files } = await runGuest(undefined, { PVE_FTP_BACKUP_HOOK_CURL_SERIAL: '1' });
+    // curl < 7.52 (PVE 3.x-4.x) refuses --fail-early before it connects, as this stand-in does.
+    const oldCurl = join(node.base, 'old-curl');
+    await writeFile(
+      oldCurl,
+      [
+        '#!/bin/sh',
+        'for a in "$@"; do',
+        '  case $a in --fail-early | --next)',
+        '    echo "curl: option $a: is unknown" >&2',
+        "    echo \"curl: try 'curl --help' or 'curl --manual' for more information\" >&2",
+        '    exit 2 ;;',
+        '  esac',
+        'done',
+        'exec curl "$@"',
+        '',
+      ].join('\n'),
+      { mode: 0o755 },
+    );
+    const { verbs, files, output } = await runGuest(undefined, {
+      PVE_FTP_BACKUP_HOOK_CURL: oldCurl,
+    });
+    expect(output).not.toContain('ERROR');
     expect((await readFile(join(transfer, archiveName))).equals(files.archiveData)).toBe(true);
     expect((await readdir(transfer)).sort()).toEqual(
       [archiveName, `${archiveName}.sha256`, logName].sort(),
