@@ -295,7 +295,7 @@ for (const row of rows) {
   process.stdout.write(`${row.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ')}\n`);
 }
 process.stdout.write(
-  `\nmakespan target: <= bound x 1.02 + 1 s; detection target: median <= 1000 ms at <= 1 request/s per task; RSS target <= 80 MB, flat in archive size.\npeak RSS = process maxRSS (includes compiling the modules at start); run RSS = highest RSS sampled every 20 ms during the run.\n`,
+  `\nmakespan target: <= bound x 1.02 + 1 s; detection target: median <= 1000 ms at <= 1 request/s per task; RSS target <= 80 MB, flat in archive size.\npeak RSS = process maxRSS (includes compiling the modules at start); run RSS = highest RSS sampled every 100 ms during the run.\n`,
 );
 // ftp-srv (the embedded NAS) keeps a passive-mode listener and its socket per data connection
 // after close() (seen with process.getActiveResourcesInfo()); they would keep the bench alive.
