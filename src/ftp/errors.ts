@@ -11,6 +11,7 @@ export type NasOperation =
   | 'connect'
   | 'list'
   | 'size'
+  | 'exists'
   | 'modifiedAt'
   | 'mkdir'
   | 'rename'

@@ -60,7 +60,7 @@ export type LockFs = Pick<
   | 'readText'
   | 'writeText'
   | 'rename'
-  | 'size'
+  | 'exists'
 > &
   RemoteClock;
 
@@ -464,14 +464,14 @@ async function createLock(
     await fs.writeText(joinRemote(staging, LOCK_HOLDER_NAME), `${JSON.stringify(mine, null, 2)}\n`);
     // Never renamed over anything: some servers silently replace an empty directory (an older
     // version's half-made lock) or a file on a rename. Whatever is there is judged instead.
-    if ((await fs.list(lockPath)) !== undefined || (await fs.size(lockPath)) !== undefined) {
+    if ((await fs.exists(lockPath)) !== undefined) {
       return false;
     }
     await fs.rename(staging, lockPath);
     renamed = true;
     return true;
   } catch (error) {
-    if ((await fs.list(lockPath)) !== undefined || (await fs.size(lockPath)) !== undefined) {
+    if ((await fs.exists(lockPath)) !== undefined) {
       return false;
     }
     throw error;

@@ -17,6 +17,11 @@ export interface RemoteFs {
   list(dir: string): Promise<RemoteEntry[] | undefined>;
   /** Size of a file; `undefined` when it does not exist. */
   size(path: string): Promise<number | undefined>;
+  /**
+   * What is at `path`: a directory, a file, or nothing. Cheaper than a listing
+   * when only that matters (FTP: a CWD, then a SIZE only when it is no directory).
+   */
+  exists(path: string): Promise<'dir' | 'file' | undefined>;
   /** Create a directory and its parents; no error when it exists. */
   mkdirp(dir: string): Promise<void>;
   /**

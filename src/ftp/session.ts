@@ -330,6 +330,14 @@ class FtpNasSession implements NasSession {
     return this.#run('size', p, (c) => this.#sizeOrUndefined(c, p));
   }
 
+  async exists(path: string): Promise<'dir' | 'file' | undefined> {
+    const p = this.#abs('exists', path);
+    return this.#run('exists', p, async (c) => {
+      if (await this.#cdIfExists(c, p)) return 'dir';
+      return (await this.#sizeOrUndefined(c, p)) === undefined ? undefined : 'file';
+    });
+  }
+
   async modifiedAt(path: string): Promise<Date | undefined> {
     const p = this.#abs('modifiedAt', path);
     return this.#run('modifiedAt', p, async (c) => {

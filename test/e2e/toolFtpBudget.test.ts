@@ -88,7 +88,7 @@ describe("the tool's FTP command budget", () => {
     // only), transfer/ made for the hooks, every generation's manifest, manifest, journal,
     // trash and lock release (each removed by absolute paths).
     expect(perGuestTotal).toBeLessThanOrEqual(12);
-    expect(fixed).toBeLessThanOrEqual(70);
+    expect(fixed).toBeLessThanOrEqual(66);
     // No CWD per path component or per removed directory: lists go by name, mkdirp tries one
     // MKD; what is left are existence checks of a missing directory.
     expect(small.CWD ?? 0).toBeLessThanOrEqual(2);

@@ -33,6 +33,7 @@ export function killAfter(fs: NasSession, k: number): RemoteFs {
   return {
     list: (d) => fs.list(d),
     size: (p) => fs.size(p),
+    exists: (p) => fs.exists(p),
     readText: (p) => fs.readText(p),
     mkdirp: gate((d: string) => fs.mkdirp(d)),
     mkdirExclusive: gate((d: string) => fs.mkdirExclusive(d)),

@@ -129,6 +129,11 @@ export class MemoryFs implements NasSession {
     return n?.kind === 'file' ? Buffer.byteLength(n.data) : undefined;
   }
 
+  async exists(path: string): Promise<'dir' | 'file' | undefined> {
+    this.count('exists');
+    return this.lookup(path)?.kind;
+  }
+
   async mkdirp(dir: string): Promise<void> {
     this.count('mkdirp');
     let cur: DirNode = this.root;

@@ -100,6 +100,18 @@ describe.each(modes())('FTP session on $label', ({ kind, tls }) => {
     expect(await fs.readText(`${dir}/nope.json`)).toBeUndefined();
   });
 
+  it('tells a directory, a file and nothing apart, in two commands at most', async () => {
+    const fs = await sessions.open(server, tls);
+    const dir = freshDir();
+    await mkdir(join(server.root, dir, 'sub dir', 'empty'), { recursive: true });
+    await writeFile(join(server.root, dir, 'sub dir', 'f.json'), '{}');
+    expect(await fs.exists(`${dir}/sub dir`)).toBe('dir');
+    expect(await fs.exists(`${dir}/sub dir/empty`)).toBe('dir');
+    expect(await fs.exists(`${dir}/sub dir/f.json`)).toBe('file');
+    expect(await fs.exists(`${dir}/sub dir/nope`)).toBeUndefined();
+    expect(await fs.exists(`${dir}/nope/deeper`)).toBeUndefined();
+  });
+
   it('renames files and directories; refuses a rename onto a non-empty dir', async () => {
     const fs = await sessions.open(server, tls);
     const dir = freshDir();
