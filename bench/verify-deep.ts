@@ -17,6 +17,7 @@ import { silentLogger } from '../src/log.js';
 import { writeRealArchive } from '../src/sim/archive.js';
 import { verifyTree } from '../src/verify/verifyTree.js';
 import { ftpServerKinds, startFtpServer, type TestFtpServer } from '../test/support/ftpServers.js';
+import { oneArchiveManifest } from '../test/support/oneArchiveManifest.js';
 
 const BYTES = Number(process.env.BENCH_VERIFY_BYTES ?? 1024 ** 3);
 const NAME = 'vzdump-lxc-101-2026_12_04-02_00_00.tar.zst';
@@ -40,25 +41,10 @@ describe.each(ftpServerKinds())('verify --deep on %s', (kind) => {
     await pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), hash);
     const sha256 = hash.digest('hex');
     const shaMs = performance.now() - t;
-    const manifest = {
-      version: 1,
-      runId: 'r',
-      node: 'pve1',
-      cluster: 'c',
-      pveVersion: '9.1.1',
-      startedAt: '2026-12-04T02:00:00Z',
-      finishedAt: '2026-12-04T02:10:00Z',
-      guests: [
-        {
-          vmid: 101,
-          type: 'lxc',
-          name: 'ct101',
-          status: 'saved',
-          files: [{ name: NAME, size: BYTES, sha256 }],
-        },
-      ],
-    };
-    await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest));
+    await writeFile(
+      join(dir, 'manifest.json'),
+      oneArchiveManifest({ name: NAME, size: BYTES, sha256 }),
+    );
     await writeFile(join(dir, `${NAME}.sha256`), `${sha256}  ${NAME}\n`);
     const settings = {
       host: server.host,

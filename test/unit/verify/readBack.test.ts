@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { NasSession } from '../../../src/ftp/session.js';
 import { writeRealArchive } from '../../../src/sim/archive.js';
 import { verifyTree } from '../../../src/verify/verifyTree.js';
+import { oneArchiveManifest } from '../../support/oneArchiveManifest.js';
 import { archiveName, tempDir } from '../archive/support.js';
 
 let cleanup: (() => Promise<void>) | undefined;
@@ -23,26 +24,8 @@ afterEach(async () => {
 
 /** A NAS of one generation whose download writes every chunk at once and returns. */
 function hastyNas(archive: Buffer, name: string, sha256: string): NasSession {
-  const manifest = JSON.stringify({
-    version: 1,
-    runId: 'r',
-    node: 'pve1',
-    cluster: 'c',
-    pveVersion: '9.1.1',
-    startedAt: '2026-12-04T02:00:00Z',
-    finishedAt: '2026-12-04T02:10:00Z',
-    guests: [
-      {
-        vmid: 101,
-        type: 'lxc',
-        name: 'ct101',
-        status: 'saved',
-        files: [{ name, size: archive.length, sha256 }],
-      },
-    ],
-  });
   const files = new Map<string, string>([
-    ['manifest.json', manifest],
+    ['manifest.json', oneArchiveManifest({ name, size: archive.length, sha256 })],
     [`${name}.sha256`, `${sha256}  ${name}\n`],
   ]);
   const nas = {
