@@ -233,6 +233,47 @@ describe('createLogger', () => {
     expect(t.endsWith('\x1b[2F\x1b[0J')).toBe(true);
   });
 
+  it('an entry more verbose than every output is dropped before winston reads it; the rest still arrive', async () => {
+    let reads = 0;
+    // winston copies an entry's metadata (and the redaction walks it) before any transport
+    // drops it by level: a getter shows whether that happened.
+    const meta = {
+      get detail() {
+        reads++;
+        return 'looked at';
+      },
+    };
+    const s = sink();
+    const logger = createLogger({ level: 'verbose', stderr: s.out, isTty: false });
+    logger.debug('per-request detail', meta);
+    logger.child({ node: 'pve1' }).silly('child detail', meta);
+    expect(reads).toBe(0);
+    logger.verbose('kept', meta);
+    logger.child({ node: 'pve1' }).info('child kept');
+    expect(reads).toBeGreaterThan(0);
+    await closeLogger(logger);
+    expect(s.text()).toMatch(/verbose kept detail=looked at\n.*info {4}\[pve1\] child kept\n$/s);
+    expect(s.text()).not.toContain('per-request');
+
+    // With a log file, debug entries are wanted (the file takes debug at least).
+    const dir = await mkdtemp(join(tmpdir(), 'pfb-log-'));
+    dirs.push(dir);
+    const file = join(dir, 'run.log');
+    const withFile = createLogger({
+      level: 'info',
+      stderr: sink().out,
+      isTty: false,
+      logFile: file,
+    });
+    withFile.child({ node: 'pve1' }).debug('PVE API call', { path: '/version' });
+    withFile.silly('too verbose even for the file');
+    await closeLogger(withFile);
+    const lines = (await readFile(file, 'utf8')).trim().split('\n');
+    expect(lines.map((l) => (JSON.parse(l) as { message: string }).message)).toEqual([
+      'PVE API call',
+    ]);
+  });
+
   it('not a TTY: progress is a plain verbose line (shown with -v only)', async () => {
     const quiet = sink();
     const l1 = createLogger({ level: 'info', stderr: quiet.out, isTty: false });
