@@ -16,14 +16,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DEMO_FTP_DIR, startWorld } from '../src/demo/world.js';
 import { serializeManifest } from '../src/ftp/manifest.js';
 import { type FtpRelay, startFtpRelay, verbOf } from '../test/support/ftpRelay.js';
-import { binNodeFlags } from './binFlags.js';
 import { median, type RequestRecord, type TaskRecord, taskFigures, trackTasks } from './metrics.js';
+import { cpuBetween, type OrchestratorResult, runOrchestrator } from './orchestratorProcess.js';
 
-const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
 const KEEP = 10;
 const ARCHIVE_BYTES = 1024 * 1024;
 
@@ -109,35 +107,26 @@ export interface NightRow {
   unit: string;
 }
 
-interface OursResult {
-  wallMs: number;
-  maxRssKiB: number;
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  summary?: { saved: number };
-}
+type OursResult = OrchestratorResult;
 
 /** One `run` of ours in its own process (bench/orchestrator.ts), optionally `--vmid` some guests. */
 async function runOurs(
   world: Awaited<ReturnType<typeof startWorld>>,
   vmids: number[] = [],
 ): Promise<OursResult> {
-  const orch = spawn(
-    process.execPath,
-    [
-      ...binNodeFlags(),
-      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-      here('orchestrator.js'),
-      JSON.stringify({ configPath: world.configPath, cwd: world.tmp, vmids }),
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...world.env } },
+  const { result } = await runOrchestrator(
+    { configPath: world.configPath, cwd: world.tmp, vmids },
+    world.env,
+    600_000,
   );
-  let out = '';
-  orch.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await waitExit(orch);
-  return JSON.parse(out.split('\n')[0] ?? '{}') as OursResult;
+  return result;
+}
+
+/** CPU ms per guest between the 2nd and the last vzdump POST of one run; NaN below 3 guests. */
+function steadyCpuPerGuest(result: OursResult, posts: RequestRecord[]): number {
+  if (posts.length < 3) return Number.NaN;
+  const spent = cpuBetween(result.cpuSamples, posts[1]!.at, posts[posts.length - 1]!.at);
+  return spent === undefined ? Number.NaN : spent / (posts.length - 2);
 }
 
 /** Run both nights on one world; returns the figures of the issue's table. */
@@ -194,6 +183,7 @@ export async function nightComparison(
       .slice(requestsFrom)
       .filter((r) => r.path.includes('/tasks/') || r.path.endsWith('/vzdump'))
       .map((r) => ({ method: r.method, path: r.path, at: r.at }));
+    const posts = requests.filter((r) => r.method === 'POST' && r.path.endsWith('/vzdump'));
     const vzdumpTasks = [...tracked.records.values()].filter((t) => t.upid.includes(':vzdump:'));
     const figures = taskFigures(vzdumpTasks, requests);
     if (process.env.BENCH_TIMELINE) {
@@ -331,6 +321,15 @@ export async function nightComparison(
         figure: `CPU per guest (${guests} − 1 guest)`,
         baseline: undefined,
         ours: guests > 1 ? (cpu(result) - cpu(single)) / (guests - 1) : Number.NaN,
+        unit: 'ms',
+      },
+      {
+        // The same, read off one night: the CPU between the 2nd and the last vzdump POST (sampled
+        // from /proc every 100 ms) over the guests in between. No start, no rotation, no second
+        // process to differ from: the two figures together show how much of the first is noise.
+        figure: 'CPU per guest, steady (2nd to last vzdump start)',
+        baseline: undefined,
+        ours: steadyCpuPerGuest(result, posts),
         unit: 'ms',
       },
       {

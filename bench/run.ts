@@ -15,24 +15,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { WorldOptions } from '../src/demo/world.js';
 import type { SimNode } from '../src/sim/index.js';
-import { binNodeFlags } from './binFlags.js';
 import { ensurePackageLinks } from './links.js';
 import { median, percentile, type RequestRecord, type TaskRecord, taskFigures } from './metrics.js';
 import { formatNight, nightComparison } from './night.js';
+import { runOrchestrator } from './orchestratorProcess.js';
 
 const MiB = 1024 * 1024;
 const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
-
-interface OrchestratorResult {
-  exitCode: number;
-  wallMs: number;
-  maxRssKiB: number;
-  runPeakRssKiB: number;
-  cpuUserMs: number;
-  cpuSystemMs: number;
-  summary?: { saved: number; failed: number; guestsSelected: number };
-  guests?: { node: string; vmid: number; outcome: string; error?: string }[];
-}
 
 function nodes(count: number, guests: number, size: number): SimNode[] {
   return Array.from({ length: count }, (_, n) => ({
@@ -92,26 +81,13 @@ async function scenario(
       env: Record<string, string>;
       tmp: string;
     };
-    const flags = [
-      ...binNodeFlags(),
-      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-    ];
-    const orch = spawn(
-      process.execPath,
-      [
-        ...flags,
-        here('orchestrator.js'),
-        JSON.stringify({ configPath: ready.configPath, cwd: ready.tmp }),
-      ],
-      // The secrets travel in the environment (the config's ${VAR}s), never in argv.
-      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...ready.env } },
+    const { result, raw } = await runOrchestrator(
+      { configPath: ready.configPath, cwd: ready.tmp },
+      ready.env,
+      timeoutMs,
     );
-    const orchKill = setTimeout(() => orch.kill('SIGKILL'), timeoutMs);
-    const raw = (await lines(orch).next()).value ?? '{}';
     // BENCH_RAW=1: the orchestrator's own figures (memoryUsage at the end, CPU split) on stderr.
     if (process.env.BENCH_RAW) process.stderr.write(`orchestrator: ${raw}\n`);
-    const result = JSON.parse(raw) as OrchestratorResult;
-    clearTimeout(orchKill);
     worldProc.stdin?.write('dump\n');
     const dump = JSON.parse((await worldOut.next()).value ?? '{}') as {
       tasks: TaskRecord[];
@@ -295,7 +271,7 @@ for (const row of rows) {
   process.stdout.write(`${row.map((c, i) => c.padStart(widths[i] ?? 0)).join('  ')}\n`);
 }
 process.stdout.write(
-  `\nmakespan target: <= bound x 1.02 + 1 s; detection target: median <= 1000 ms at <= 1 request/s per task; RSS target <= 80 MB, flat in archive size.\npeak RSS = process maxRSS (includes compiling the modules at start); run RSS = highest RSS sampled every 100 ms during the run.\n`,
+  `\nmakespan target: <= bound x 1.02 + 1 s; detection target: median <= 1000 ms at <= 1 request/s per task; RSS target <= 80 MB, flat in archive size.\npeak RSS = process maxRSS (includes compiling the modules at start); run RSS = highest RSS during the run, read from outside (/proc) every 100 ms.\n`,
 );
 // ftp-srv (the embedded NAS) keeps a passive-mode listener and its socket per data connection
 // after close() (seen with process.getActiveResourcesInfo()); they would keep the bench alive.
