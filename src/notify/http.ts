@@ -3,7 +3,7 @@
  * bounded in time. Problems are described by status or error code only: an
  * error message could quote the URL, and the URL is a secret.
  */
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from '../undiciParts.js';
 import type { AttemptResult } from './attempts.js';
 
 export interface NotifyRequest {
@@ -31,11 +31,14 @@ export async function sendOnce(
   const timeout = AbortSignal.timeout(o.timeoutMs);
   const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
   try {
-    const res = await request(req.url, {
+    // origin and path as undici's own request(url) splits them (user info is not sent).
+    const url = new URL(req.url);
+    const res = await o.dispatcher.request({
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
       method: req.method,
       headers: req.headers,
       body: req.body,
-      dispatcher: o.dispatcher,
       signal,
     });
     // The answer's body is not used, but it must be read for the connection to be done.

@@ -6,8 +6,8 @@
  * as a warning — never an exception, never another exit code. Warnings and
  * log lines name the target kind, never its URL or token (both secrets).
  */
-import { Agent } from 'undici';
 import type { NotifyConfig, NotifyWhen } from '../config/types.js';
+import { Agent } from '../undiciParts.js';
 import { type SendResult, withOneRetry } from './attempts.js';
 import { runCommandOnce } from './command.js';
 import { type NotifyRequest, sendOnce } from './http.js';

@@ -12,8 +12,8 @@
  * certificate to check is refused.
  */
 import type { TLSSocket } from 'node:tls';
-import { Agent, buildConnector, type Dispatcher } from 'undici';
 import type { Logger } from '../log.js';
+import { Agent, buildConnector, type Connector, type Dispatcher } from '../undiciParts.js';
 import { PveTlsError } from './errors.js';
 
 /** TLS trust options of a cluster. Default: the system CAs. */
@@ -92,7 +92,7 @@ export function createTransport(options: TransportOptions): Dispatcher {
     timeout: timeouts.connectMs ?? 10_000,
   });
 
-  const connect: buildConnector.connector = (opts, callback) => {
+  const connect: Connector = (opts, callback) => {
     connector(opts, (err, socket) => {
       if (err) {
         const code = (err as { code?: unknown }).code;
